@@ -1,0 +1,89 @@
+/** zod schemas for the catalogue's YAML files (flows/catalogue) and parameter files. */
+import { z } from 'zod';
+import type { Condition } from '../engine/types.js';
+
+export const isoDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date as YYYY-MM-DD')
+  .refine((s) => !Number.isNaN(Date.parse(s)) && new Date(s).toISOString().startsWith(s), 'not a real calendar date');
+
+const scalar = z.union([z.string(), z.number()]);
+
+export const condition: z.ZodType<Condition> = z.lazy(() =>
+  z.union([
+    z.strictObject({ all: z.array(condition).min(1) }),
+    z.strictObject({ any: z.array(condition).min(1) }),
+    z.strictObject({ not: condition }),
+    z.strictObject({ ground: z.string() }),
+    z.strictObject({ benefit: z.string() }),
+    z.strictObject({ anyGround: z.literal(true) }),
+    z.strictObject({ perCapitaIncomeBelow: z.string() }),
+    z
+      .strictObject({
+        fact: z.string(),
+        is: scalar.optional(),
+        eq: z.number().optional(),
+        in: z.array(scalar).min(1).optional(),
+        gt: z.number().optional(),
+        gte: z.number().optional(),
+        lt: z.number().optional(),
+        lte: z.number().optional(),
+      })
+      .refine((c) => Object.keys(c).length === 2, 'a fact test needs exactly one of is, eq, in, gt, gte, lt, lte'),
+  ]),
+);
+
+export const factDef = z.strictObject({
+  id: z.string().regex(/^[a-z][a-z0-9_]*$/),
+  type: z.enum(['yesno', 'int', 'enum', 'list']),
+  values: z.array(z.string()).optional(),
+  min: z.number().int().optional(),
+  max: z.number().int().optional(),
+  of: z.enum(['service', 'benefit']).optional(),
+  quick: z.array(z.number().int()).optional(),
+  sensitive: z.boolean().optional(),
+  relevantIf: condition.optional(),
+  whenIrrelevant: scalar.optional(),
+});
+
+const source = z.strictObject({
+  doc: z.string().min(1),
+  ref: z.string().min(1),
+  status: z.enum(['in_force', 'repealed', 'unverified']),
+  seed: z.string().optional(),
+});
+
+export const rule = z.strictObject({
+  id: z.string().regex(/^[a-z][a-z0-9_]*$/),
+  when: condition,
+  documents: z.array(z.string()),
+  apply: z.array(z.string()).min(1),
+  source,
+  validFrom: isoDate.optional(),
+  validTo: isoDate.optional(),
+});
+
+export const service = z.strictObject({ id: z.string(), forGrounds: z.array(z.string()) });
+
+export const contact = z.strictObject({
+  id: z.string(),
+  number: z.string().regex(/^\+?[0-9 ()-]{2,20}$/),
+  emergency: z.boolean(),
+  hours: z.string(),
+  textFriendly: z.boolean().optional(),
+  reference: z.string(),
+  verified: z.boolean(),
+});
+
+export const datedValue = z.strictObject({
+  from: isoDate,
+  to: isoDate.optional(),
+  value: z.number().nonnegative(),
+  reference: z.string(),
+  verified: z.boolean(),
+});
+
+export const params = z.record(z.string(), z.record(z.string(), z.array(datedValue)).nullable().transform((v) => v ?? {}));
+
+export const safety = z.strictObject({ urgent: condition, emergency: condition });
+export const meta = z.strictObject({ rulesVersion: z.string().min(1) });

@@ -1,0 +1,93 @@
+/**
+ * The screening engine: facts + catalogue + date → result (SPEC §5). Pure: no
+ * I/O, no clock. The dialog, the CLI and the tests all call this one function.
+ */
+import { evaluateCondition, type EvalContext } from './conditions.js';
+import type { Catalogue, Facts, Result, Rule, RuleResult, ServiceResult, Status } from './types.js';
+
+const STATUS = { T: 'indicated', F: 'not_indicated', U: 'needs_info' } as const satisfies Record<string, Status>;
+
+export function evaluate(facts: Facts, catalogue: Catalogue, date: string): Result {
+  const ctx = context(facts, catalogue, date);
+  for (const rule of catalogue.grounds) ctx.grounds.set(rule.id, evaluateRule(rule, ctx));
+  const receiving = new Set(Array.isArray(facts.already_receiving) ? facts.already_receiving : []);
+  for (const rule of catalogue.benefits) {
+    const r = evaluateRule(rule, ctx);
+    ctx.benefits.set(rule.id, receiving.has(rule.id) ? { ...r, alreadyReceiving: true } : r);
+  }
+  const grounds = [...ctx.grounds.values()];
+  const benefits = [...ctx.benefits.values()];
+  return {
+    rulesVersion: catalogue.rulesVersion,
+    date,
+    urgent: evaluateCondition(catalogue.safety.urgent, ctx).truth === 'T',
+    emergency: evaluateCondition(catalogue.safety.emergency, ctx).truth === 'T',
+    grounds,
+    benefits,
+    services: suggestServices(grounds, facts, catalogue),
+    missing: inFactOrder(catalogue, [...grounds, ...benefits].flatMap((r) => r.missing ?? [])),
+  };
+}
+
+function context(facts: Facts, catalogue: Catalogue, date: string): EvalContext {
+  return { facts, catalogue, date, factDefs: new Map(catalogue.facts.map((f) => [f.id, f])), grounds: new Map(), benefits: new Map() };
+}
+
+function evaluateRule(rule: Rule, ctx: EvalContext): RuleResult {
+  const { seed: _seed, ...source } = rule.source;
+  if ((rule.validFrom && ctx.date < rule.validFrom) || (rule.validTo && ctx.date > rule.validTo)) {
+    return { id: rule.id, status: 'not_indicated', because: [], source, notInForce: true };
+  }
+  const o = evaluateCondition(rule.when, ctx);
+  const result: RuleResult = { id: rule.id, status: STATUS[o.truth], because: o.because, source };
+  if (o.truth === 'U') {
+    result.missing = inFactOrder(ctx.catalogue, [...o.missing]);
+    if (o.missingParams.size) result.missingParams = [...o.missingParams];
+  }
+  return result;
+}
+
+function suggestServices(grounds: RuleResult[], facts: Facts, catalogue: Catalogue): ServiceResult[] {
+  const indicated = new Set(grounds.filter((g) => g.status === 'indicated').map((g) => g.id));
+  const asked = new Set(Array.isArray(facts.needs) ? facts.needs : []);
+  return catalogue.services.flatMap((s) => {
+    const because = s.forGrounds.filter((g) => indicated.has(g));
+    if (asked.has(s.id)) because.push('needs');
+    return because.length ? [{ id: s.id, because }] : [];
+  });
+}
+
+/** Dedupes fact ids and sorts them in the catalogue's asking order. */
+function inFactOrder(catalogue: Catalogue, ids: string[]): string[] {
+  const set = new Set(ids);
+  return catalogue.facts.map((f) => f.id).filter((id) => set.has(id));
+}
+
+/**
+ * The questions still worth asking, in asking order: facts that could change
+ * some ground, benefit, or the urgent/emergency flags, that have not been
+ * answered (an `unknown` answer counts as answered) and whose gate is open or
+ * undecided only by answered facts. `needs` is offered once, at the end.
+ */
+export function nextQuestions(facts: Facts, catalogue: Catalogue, date: string): string[] {
+  const result = evaluate(facts, catalogue, date);
+  const ctx = context(facts, catalogue, date);
+  for (const g of result.grounds) ctx.grounds.set(g.id, g);
+  for (const b of result.benefits) ctx.benefits.set(b.id, b);
+  const wanted = new Set(result.missing);
+  for (const flag of [catalogue.safety.urgent, catalogue.safety.emergency]) {
+    for (const id of evaluateCondition(flag, ctx).missing) wanted.add(id);
+  }
+  if (!wanted.size && facts.needs === undefined) wanted.add('needs');
+  return catalogue.facts
+    .filter((def) => wanted.has(def.id) && facts[def.id] === undefined && isAskable(def.id, ctx))
+    .map((def) => def.id);
+}
+
+function isAskable(id: string, ctx: EvalContext): boolean {
+  const def = ctx.factDefs.get(id);
+  if (!def?.relevantIf) return true;
+  const gate = evaluateCondition(def.relevantIf, ctx);
+  return gate.truth === 'T' || (gate.truth === 'U' && [...gate.missing].every((m) => ctx.facts[m] !== undefined));
+}
+

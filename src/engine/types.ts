@@ -1,0 +1,122 @@
+/** Shared types of the screening engine: the facts and results contracts of SPEC §4–§5. */
+
+export type YesNo = 'yes' | 'no' | 'unknown';
+export type FactValue = string | number | string[];
+/** A situation: fact id → value. Absent = not asked; 'unknown' = asked, not known. */
+export type Facts = Record<string, FactValue>;
+
+export type Status = 'indicated' | 'needs_info' | 'not_indicated';
+export type Lang = 'kk' | 'ru' | 'en';
+export const LANGS: readonly Lang[] = ['kk', 'ru', 'en'];
+
+/** A rule's condition over facts, other rules and parameters (YAML in flows/catalogue). */
+export type Condition =
+  | { fact: string; is?: string | number; eq?: number; in?: (string | number)[]; gt?: number; gte?: number; lt?: number; lte?: number }
+  | { all: Condition[] }
+  | { any: Condition[] }
+  | { not: Condition }
+  | { ground: string }
+  | { benefit: string }
+  | { anyGround: true }
+  | { perCapitaIncomeBelow: string };
+
+export interface FactDef {
+  id: string;
+  type: 'yesno' | 'int' | 'enum' | 'list';
+  values?: string[];
+  min?: number;
+  max?: number;
+  of?: 'service' | 'benefit';
+  quick?: number[];
+  sensitive?: boolean;
+  relevantIf?: Condition;
+  whenIrrelevant?: string | number;
+}
+
+export interface Source {
+  doc: string;
+  ref: string;
+  status: 'in_force' | 'repealed' | 'unverified';
+  seed?: string;
+}
+
+export interface Rule {
+  id: string;
+  when: Condition;
+  documents: string[];
+  apply: string[];
+  source: Source;
+  validFrom?: string;
+  validTo?: string;
+}
+
+export interface ServiceDef {
+  id: string;
+  forGrounds: string[];
+}
+
+export interface Contact {
+  id: string;
+  number: string;
+  emergency: boolean;
+  hours: string;
+  textFriendly?: boolean;
+  reference: string;
+  verified: boolean;
+}
+
+export interface DatedValue {
+  from: string;
+  to?: string;
+  value: number;
+  reference: string;
+  verified: boolean;
+}
+/** parameter id → region → dated values. */
+export type Params = Record<string, Record<string, DatedValue[]>>;
+
+export interface Catalogue {
+  rulesVersion: string;
+  facts: FactDef[];
+  grounds: Rule[];
+  benefits: Rule[];
+  services: ServiceDef[];
+  safety: { urgent: Condition; emergency: Condition };
+  contacts: Contact[];
+  params: Params;
+}
+
+/** One criterion behind a status: a fact's value, or a parameter used. */
+export type Reason =
+  | { fact: string; value: FactValue }
+  | { param: string; value: number; region: string; verified: boolean };
+
+export interface RuleResult {
+  id: string;
+  status: Status;
+  because: Reason[];
+  missing?: string[];
+  /** Parameters that have no value in force for this date (region): nothing the family says can fill them. */
+  missingParams?: string[];
+  source: Omit<Source, 'seed'>;
+  alreadyReceiving?: true;
+  /** Set when the rule is not in force on the date. */
+  notInForce?: true;
+}
+
+export interface ServiceResult {
+  id: string;
+  /** Ground ids, or "needs" when the family asked for this type directly. */
+  because: string[];
+}
+
+export interface Result {
+  rulesVersion: string;
+  date: string;
+  urgent: boolean;
+  emergency: boolean;
+  grounds: RuleResult[];
+  benefits: RuleResult[];
+  services: ServiceResult[];
+  missing: string[];
+}

@@ -1,0 +1,32 @@
+/** Reads locales/<lang>/<namespace>.json into i18next-shaped resources. */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LANGS, type Lang } from '../engine/types.js';
+
+export type Resources = Record<Lang, Record<string, Record<string, unknown>>>;
+
+export const LOCALES_DIR = new URL('../../locales/', import.meta.url).pathname;
+
+export function loadResources(dir = LOCALES_DIR): Resources {
+  const out = {} as Resources;
+  for (const lang of LANGS) {
+    out[lang] = {};
+    for (const file of readdirSync(join(dir, lang)).filter((f) => f.endsWith('.json'))) {
+      const path = join(dir, lang, file);
+      try {
+        out[lang][file.replace(/\.json$/, '')] = JSON.parse(readFileSync(path, 'utf8'));
+      } catch (e) {
+        throw new Error(`${path}: not valid JSON (${(e as Error).message})`);
+      }
+    }
+  }
+  return out;
+}
+
+/** Looks up "ns:a.b.c" in one language's resources; undefined when absent or not a string. */
+export function lookup(resources: Resources, lang: Lang, key: string): string | undefined {
+  const [ns, path] = key.includes(':') ? (key.split(':', 2) as [string, string]) : ['bot', key];
+  let node: unknown = resources[lang]?.[ns];
+  for (const part of path.split('.')) node = node && typeof node === 'object' ? (node as Record<string, unknown>)[part] : undefined;
+  return typeof node === 'string' ? node : undefined;
+}
