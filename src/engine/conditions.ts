@@ -53,9 +53,10 @@ function combine(parts: Outcome[], op: 'all' | 'any'): Outcome {
   if (hits.length) return outcome(decisive, hits.flatMap((p) => p.because));
   const undecided = parts.filter((p) => p.truth === 'U');
   if (!undecided.length) return outcome(op === 'all' ? 'T' : 'F', parts.flatMap((p) => p.because));
+  // Undecided: keep only the criteria already met (inside `all`), so a renderer's ✅ is always true.
   return outcome(
     'U',
-    parts.filter((p) => p.truth !== 'U').flatMap((p) => p.because),
+    parts.filter((p) => p.truth === 'T').flatMap((p) => p.because),
     new Set(undecided.flatMap((p) => [...p.missing])),
     new Set(undecided.flatMap((p) => [...p.missingParams])),
   );

@@ -1,0 +1,96 @@
+/**
+ * Command line for content owners and reviewers:
+ *   screen <facts.yaml|json> [--params f] [--date YYYY-MM-DD] [--lang kk|ru|en] [--format json|text]
+ *   cases <file|dir> [--params f]
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { parse } from 'yaml';
+import { CatalogueError, loadCatalogue, loadParamsFile } from '../catalogue/load.js';
+import { caseFiles, runCaseFile } from '../cases/cases.js';
+import { isoDate } from '../catalogue/schema.js';
+import { evaluate } from '../engine/evaluate.js';
+import { FactsError, readFacts } from '../engine/facts.js';
+import { createTranslator, isLang } from '../i18n/i18n.js';
+import { renderResult } from '../render/result.js';
+import { todayInAlmaty } from '../time.js';
+
+const USAGE = `usage:
+  npm run -s cli -- screen <facts.yaml|json> [--params file] [--date YYYY-MM-DD] [--lang kk|ru|en] [--format json|text]
+  npm run -s cli -- cases <file|dir> [--params file]`;
+
+class UsageError extends Error {}
+
+function main(argv: string[]): number {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      params: { type: 'string' },
+      date: { type: 'string' },
+      lang: { type: 'string', default: 'ru' },
+      format: { type: 'string', default: 'json' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [command, target] = positionals;
+  if (values.help || !command) {
+    console.log(USAGE);
+    return command || values.help ? 0 : 2;
+  }
+  if (!target) throw new UsageError(`${command}: name a file${command === 'cases' ? ' or directory' : ''}`);
+  const params = values.params ? loadParamsFile(values.params) : undefined;
+  const catalogue = loadCatalogue({ params });
+
+  if (command === 'screen') {
+    const date = values.date ?? todayInAlmaty();
+    if (!isoDate.safeParse(date).success) throw new UsageError(`--date: expected YYYY-MM-DD, got ${date}`);
+    if (!isLang(values.lang)) throw new UsageError(`--lang: expected kk, ru or en, got ${values.lang}`);
+    if (values.format !== 'json' && values.format !== 'text') throw new UsageError(`--format: expected json or text, got ${values.format}`);
+    const facts = readFacts(readData(target), catalogue);
+    const result = evaluate(facts, catalogue, date);
+    if (values.format === 'json') console.log(JSON.stringify(result, null, 2));
+    else console.log(renderResult(createTranslator().bind(values.lang), catalogue, result).join('\n\n'));
+    return 0;
+  }
+  if (command === 'cases') {
+    let passed = 0;
+    let failed = 0;
+    for (const file of caseFiles(target)) {
+      for (const outcome of runCaseFile(file, catalogue, params)) {
+        if (!outcome.problems.length) passed++;
+        else {
+          failed++;
+          console.log(`FAIL ${outcome.file} › ${outcome.name}: ${outcome.problems.join('; ')}`);
+        }
+      }
+    }
+    console.log(`${passed} passed, ${failed} failed`);
+    return failed ? 1 : 0;
+  }
+  throw new UsageError(`unknown command ${command}`);
+}
+
+function readData(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new UsageError(`${path}: cannot read the file`);
+  }
+  try {
+    return parse(text); // YAML is a superset of JSON
+  } catch (e) {
+    throw new UsageError(`${path}: not valid YAML or JSON (${(e as Error).message.split('\n')[0]})`);
+  }
+}
+
+try {
+  process.exitCode = main(process.argv.slice(2));
+} catch (e) {
+  if (e instanceof UsageError || e instanceof CatalogueError || e instanceof FactsError || (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
+    console.error(`error: ${(e as Error).message}`);
+    if (e instanceof UsageError) console.error(USAGE);
+    process.exitCode = 2;
+  } else throw e;
+}

@@ -1,0 +1,7 @@
+/** Dates as the family lives them: Kazakhstan keeps one time zone, Asia/Almaty. */
+export const TIME_ZONE = 'Asia/Almaty';
+
+/** Today's date in Almaty as YYYY-MM-DD. */
+export function todayInAlmaty(now: Date = new Date()): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: TIME_ZONE, year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
+}

@@ -1,0 +1,44 @@
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CATALOGUE_DIR, loadCatalogue } from '../../src/catalogue/load.js';
+import { loadResources } from '../../src/i18n/resources.js';
+
+/** A copy of the catalogue with one file edited. */
+function editedCatalogue(file: string, edit: (text: string) => string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'qamqor-catalogue-'));
+  cpSync(CATALOGUE_DIR, dir, { recursive: true });
+  const path = join(dir, file);
+  writeFileSync(path, edit(readFileSync(path, 'utf8')));
+  return dir;
+}
+
+describe('loading the catalogue', () => {
+  it('loads the shipped catalogue: 12 grounds, the benefits, 8 service types, contacts', () => {
+    const c = loadCatalogue();
+    expect(c.grounds).toHaveLength(12);
+    expect(c.services).toHaveLength(8);
+    expect(c.benefits.map((b) => b.id)).toContain('guaranteed_special_social_services');
+    expect(c.contacts.map((k) => k.number)).toEqual(expect.arrayContaining(['102', '103', '112', '111', '150']));
+  });
+
+  it.each([
+    ['grounds.yaml', (t: string) => t.replace('fact: child_orphan', 'fact: child_orphn'), /grounds\.yaml: entry orphanhood: unknown fact child_orphn/],
+    ['services.yaml', (t: string) => t.replace('forGrounds: [disability, cannot', 'forGrounds: [disabilty, cannot'), /services\.yaml: entry social_household: unknown ground disabilty/],
+    ['grounds.yaml', (t: string) => t.replace('validFrom: 2009-01-01', 'validFrom: 2009-13-01'), /grounds\.yaml: entry orphanhood at validFrom: /],
+    ['grounds.yaml', (t: string) => t.replace('in: [none, temporary_shelter]', 'in: [none, tent]'), /entry homelessness: "tent" is not a value of fact housing/],
+    ['benefits.yaml', (t: string) => t.replace('not: { benefit: asp_unconditional }', 'not: { benefit: funeral_benefit }'), /entry asp_conditional: benefit funeral_benefit is unknown or listed later/],
+    ['facts.yaml', (t: string) => t.replace('relevantIf: { fact: children, gt: 0 }, whenIrrelevant: 0', 'relevantIf: { fact: children, gt: 0 }'), /facts\.yaml: entry children_under_3: relevantIf needs whenIrrelevant/],
+    ['grounds.yaml', (t: string) => t.replace('- id: probation', '- id: probation\n  oops: 1'), /grounds\.yaml: entry probation: /],
+    ['parameters.yaml', () => 'poverty_line_kzt:\n  astana:\n    - { from: 2026-02-30, value: 1, reference: x, verified: false }\n', /parameters\.yaml at poverty_line_kzt\.astana\.0\.from/],
+  ])('rejects a bad %s with an error naming the file and entry', (file, edit, message) => {
+    expect(() => loadCatalogue({ dir: editedCatalogue(file, edit) })).toThrow(message);
+  });
+
+  it('rejects a catalogue whose texts are missing in a language', () => {
+    const resources = loadResources();
+    delete (resources.kk.grounds as Record<string, unknown>).probation;
+    expect(() => loadCatalogue({ resources })).toThrow(/kk\/grounds:probation\.name/);
+  });
+});

@@ -1,0 +1,70 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { evaluate } from '../../src/engine/evaluate.js';
+import { readFacts } from '../../src/engine/facts.js';
+import type { Catalogue, Facts, RuleResult } from '../../src/engine/types.js';
+import { astanaLine, catalogue, withParams } from '../helpers/catalogue.js';
+import { candidateValues, factsArb } from '../helpers/facts-arb.js';
+
+const DATE = '2026-11-21';
+const catalogues: [string, Catalogue][] = [
+  ['no poverty line', catalogue],
+  ['a poverty line in Astana', withParams(astanaLine)],
+];
+const yesNoFacts = catalogue.facts.filter((f) => f.type === 'yesno').map((f) => f.id);
+const entry = (facts: Facts, cat: Catalogue, id: string): RuleResult => {
+  const r = evaluate(facts, cat, DATE);
+  return [...r.grounds, ...r.benefits].find((x) => x.id === id)!;
+};
+
+describe.each(catalogues)('engine properties (%s)', (_name, cat) => {
+  it('never throws on valid facts, and every result lists every rule with a status', () => {
+    fc.assert(
+      fc.property(factsArb(cat), fc.date({ min: new Date('2000-01-01'), max: new Date('2040-12-31'), noInvalidDate: true }), (facts, date) => {
+        const r = evaluate(readFacts(facts, cat), cat, date.toISOString().slice(0, 10));
+        expect(r.grounds).toHaveLength(cat.grounds.length);
+        expect(r.benefits).toHaveLength(cat.benefits.length);
+        for (const x of [...r.grounds, ...r.benefits]) expect(['indicated', 'needs_info', 'not_indicated']).toContain(x.status);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('changing a yes/no fact to "yes" never takes an indicated ground away', () => {
+    fc.assert(
+      fc.property(factsArb(cat), fc.constantFrom(...yesNoFacts), (facts, fact) => {
+        const before = evaluate(facts, cat, DATE).grounds;
+        const after = evaluate({ ...facts, [fact]: 'yes' }, cat, DATE).grounds;
+        before.forEach((g, i) => {
+          if (g.status === 'indicated') expect(after[i]!.status, `${g.id} after ${fact}=yes`).toBe('indicated');
+        });
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('every fact named in missing can decide that rule: two of its values give different statuses in some completion', () => {
+    const defs = new Map(cat.facts.map((f) => [f.id, f]));
+    fc.assert(
+      fc.property(factsArb(cat, 0.4), fc.integer(), (facts, seed) => {
+        const r = evaluate(facts, cat, DATE);
+        for (const rule of [...r.grounds, ...r.benefits].filter((x) => x.status === 'needs_info')) {
+          for (const fact of rule.missing ?? []) {
+            const others = (rule.missing ?? []).filter((m) => m !== fact);
+            const completions = fc.sample(
+              fc.tuple(...others.map((m) => fc.constantFrom(...candidateValues(defs.get(m)!, cat)))),
+              { numRuns: 12, seed },
+            );
+            const decides = completions.some((values) => {
+              const base: Facts = { ...facts, ...Object.fromEntries(others.map((m, i) => [m, values[i]!])) };
+              const statuses = new Set(candidateValues(defs.get(fact)!, cat).map((v) => entry({ ...base, [fact]: v }, cat, rule.id).status));
+              return statuses.size > 1;
+            });
+            expect(decides, `${rule.id}: ${fact} listed as missing but never changes the status (facts ${JSON.stringify(facts)})`).toBe(true);
+          }
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+});

@@ -1,0 +1,51 @@
+/** fast-check generators of situations that are valid under SPEC §4. */
+import fc from 'fast-check';
+import type { Catalogue, FactDef, Facts, FactValue } from '../../src/engine/types.js';
+
+const INCOMES = [0, 30000, 60000, 99000, 150000, 400000];
+
+/** Values worth trying for a fact: small, boundary-hitting, without `unknown`. */
+export function candidateValues(def: FactDef, catalogue: Catalogue): FactValue[] {
+  switch (def.type) {
+    case 'yesno':
+      return ['yes', 'no'];
+    case 'enum':
+      return def.values ?? [];
+    case 'list':
+      return [[], [(def.of === 'service' ? catalogue.services : catalogue.benefits)[0]!.id]];
+    case 'int':
+      return def.id === 'monthly_income_kzt' ? INCOMES : [0, 1, 2, 3, 4, 5].filter((n) => n >= (def.min ?? 0) && n <= (def.max ?? Infinity));
+  }
+}
+
+function valueArb(def: FactDef, catalogue: Catalogue): fc.Arbitrary<FactValue> {
+  const values = candidateValues(def, catalogue);
+  const regions = ['astana', 'almaty', 'shymkent'];
+  const base = def.id === 'region' ? fc.constantFrom(...regions) : fc.constantFrom(...values);
+  return def.type === 'list' ? base : fc.oneof({ weight: 9, arbitrary: base }, { weight: 1, arbitrary: fc.constant<FactValue>('unknown') });
+}
+
+/** Situations where each fact is present with probability `density`, consistent in their counts. */
+export function factsArb(catalogue: Catalogue, density = 0.6): fc.Arbitrary<Facts> {
+  const entries = catalogue.facts.map((def) =>
+    fc.option(valueArb(def, catalogue), { freq: Math.max(1, Math.round(density / (1 - density))), nil: undefined }).map((v) => [def.id, v] as const),
+  );
+  return fc.tuple(...entries).map((pairs) => {
+    const facts: Facts = {};
+    for (const [id, v] of pairs) if (v !== undefined) facts[id] = v;
+    return consistent(facts);
+  });
+}
+
+/** Repairs counts that cannot be true together (children ≤ household, under-3 ≤ children, able-bodied ≤ household). */
+function consistent(facts: Facts): Facts {
+  const num = (id: string) => (typeof facts[id] === 'number' ? (facts[id] as number) : undefined);
+  const household = num('household_members');
+  if (household !== undefined) {
+    if ((num('children') ?? 0) > household) facts.children = household;
+    if ((num('able_bodied_members') ?? 0) > household) facts.able_bodied_members = household;
+  }
+  const children = num('children');
+  if (children !== undefined && (num('children_under_3') ?? 0) > children) facts.children_under_3 = children;
+  return facts;
+}
