@@ -121,7 +121,7 @@ export class RedisChatLock implements ChatLock {
   private async runHoldingLease<T>(key: string, fn: () => Promise<T>): Promise<T> {
     const token = randomUUID();
     await this.acquire(key, token);
-    const renewal = { stop: async () => {} };
+    const renewal = this.keepLeaseAlive(key, token);
     try {
       return await fn();
     } finally {

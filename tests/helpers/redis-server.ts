@@ -48,20 +48,32 @@ async function spawnRedisServer(port: number): Promise<TestRedisServer> {
   const child = spawn(
     'redis-server',
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    { stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  // Keep draining output (a full pipe would stall the server) and keep its tail for failure messages.
+  let outputTail = '';
+  const keepTail = (chunk: Buffer): void => {
+    outputTail = (outputTail + chunk.toString()).slice(-1_000);
+  };
+  child.stdout?.on('data', keepTail);
+  child.stderr?.on('data', keepTail);
+  let gone = false;
   const exited = new Promise<Error>((resolve) => {
-    child.once('error', (error: NodeJS.ErrnoException) =>
-      resolve(error.code === 'ENOENT' ? new RedisServerMissingError() : error),
-    );
-    child.once('exit', (code, signal) => resolve(new Error(`redis-server exited (code ${code}, signal ${signal})`)));
+    child.once('error', (error: NodeJS.ErrnoException) => {
+      gone = true;
+      resolve(error.code === 'ENOENT' ? new RedisServerMissingError() : error);
+    });
+    child.once('exit', (code, signal) => {
+      gone = true;
+      resolve(new Error(`redis-server exited (code ${code}, signal ${signal}): ${outputTail.trim()}`));
+    });
   });
   // If Vitest dies without teardown, do not leave an orphan server behind.
   const killOnExit = (): void => void child.kill('SIGKILL');
   process.once('exit', killOnExit);
 
   const url = `redis://127.0.0.1:${port}`;
-  const ready = await Promise.race([waitForPing(url), exited]);
+  const ready = await Promise.race([waitForPing(url, () => gone), exited]);
   if (ready !== true) {
     process.off('exit', killOnExit);
     child.kill('SIGKILL');
@@ -77,9 +89,9 @@ async function spawnRedisServer(port: number): Promise<TestRedisServer> {
   };
 }
 
-async function waitForPing(url: string): Promise<boolean> {
+async function waitForPing(url: string, hasExited: () => boolean): Promise<boolean> {
   const deadline = Date.now() + START_TIMEOUT_MS;
-  while (Date.now() < deadline) {
+  while (Date.now() < deadline && !hasExited()) {
     if (await answersPing(url)) return true;
     await sleep(25);
   }

@@ -1,0 +1,231 @@
+/**
+ * The family's screening dialog as a state machine. It holds the answers and
+ * where the family is; which question comes next is the engine's
+ * `nextQuestions`, so the machine asks only what can still change a result.
+ * The machine knows no language and no Telegram: the bot renders its states.
+ *
+ *   intro ──consent──▶ screening.asking ⇄ screening.summary ⇄ screening.editing
+ *     │                     │  ▲                    │
+ *     └─decline─▶ infoOnly  └──┴── BACK             └─confirm─▶ result
+ *   any state ──DANGER──▶ danger ──RESUME──▶ where the family was
+ *   any state ──TALK────▶ talk   ──RESUME──▶ where the family was
+ */
+import { assign, setup } from 'xstate';
+import { nextQuestions } from '../../src/engine/evaluate.js';
+import { normaliseValue } from '../../src/engine/facts.js';
+import type { Catalogue, Facts, FactValue } from '../../src/engine/types.js';
+
+/** Bump when states or context change shape; flows/screening/migrate.ts carries answers across. */
+export const SCREENING_FLOW = 'screening';
+export const SCREENING_FLOW_VERSION = 1;
+
+export interface ScreeningContext {
+  /** The rules date, fixed when the screening starts (YYYY-MM-DD, Asia/Almaty). */
+  date: string;
+  facts: Facts;
+  /** Answered fact ids in order, for Back. */
+  history: string[];
+  /** The fact being asked, in asking or editing. */
+  current: string | null;
+  /** Choices ticked so far on a multi-choice question. */
+  draft: string[];
+  /** Grows with every screen shown; a button carries it, so a button from an old message is recognised. */
+  step: number;
+  /** True once the family asked for urgent help from the danger screen. */
+  urgent: boolean;
+}
+
+export type ScreeningEvent =
+  | { type: 'CONSENT' }
+  | { type: 'DECLINE' }
+  | { type: 'ANSWER'; value: FactValue }
+  | { type: 'TOGGLE'; value: string }
+  | { type: 'SKIP' }
+  | { type: 'BACK' }
+  | { type: 'EDIT'; fact: string }
+  | { type: 'CONFIRM' }
+  | { type: 'TALK' }
+  | { type: 'URGENT_TALK' }
+  | { type: 'REFER' }
+  | { type: 'SAVE' }
+  | { type: 'DANGER' }
+  | { type: 'RESUME' }
+  | { type: 'RESTART'; date: string };
+
+export interface ScreeningInput {
+  date: string;
+  facts?: Facts;
+}
+
+export function createScreeningMachine(catalogue: Catalogue) {
+  const defs = new Map(catalogue.facts.map((f) => [f.id, f]));
+  const pending = (ctx: ScreeningContext) => nextQuestions(ctx.facts, catalogue, ctx.date);
+  const valid = (ctx: ScreeningContext, value: FactValue) => {
+    const def = ctx.current ? defs.get(ctx.current) : undefined;
+    return def !== undefined && normaliseValue(def, value, catalogue) !== undefined;
+  };
+  const isList = (fact: string | null) => (fact ? defs.get(fact)?.type === 'list' : false);
+
+  return setup({
+    types: { context: {} as ScreeningContext, events: {} as ScreeningEvent, input: {} as ScreeningInput },
+    guards: {
+      hasQuestion: ({ context }) => pending(context).length > 0,
+      validAnswer: ({ context, event }) => event.type === 'ANSWER' && valid(context, event.value),
+      validChoice: ({ context, event }) => {
+        if (event.type !== 'TOGGLE' || !context.current || !isList(context.current)) return false;
+        return valid(context, [event.value]);
+      },
+      isMultiChoice: ({ context }) => isList(context.current),
+      hasHistory: ({ context }) => context.history.length > 0,
+      canEdit: ({ context, event }) => event.type === 'EDIT' && context.facts[event.fact] !== undefined && defs.has(event.fact),
+    },
+    actions: {
+      nextStep: assign({ step: ({ context }) => context.step + 1 }),
+      pickQuestion: assign(({ context }) => {
+        const current = pending(context)[0] ?? null;
+        return { current, draft: [] };
+      }),
+      recordAnswer: assign(({ context, event }) => {
+        if (event.type !== 'ANSWER' || !context.current) return {};
+        const def = defs.get(context.current)!;
+        const value = normaliseValue(def, event.value, catalogue)!;
+        return {
+          facts: { ...context.facts, [context.current]: value },
+          history: [...context.history.filter((f) => f !== context.current), context.current],
+        };
+      }),
+      recordDraft: assign(({ context }) => {
+        if (!context.current) return {};
+        return { facts: { ...context.facts, [context.current]: context.draft }, history: [...context.history.filter((f) => f !== context.current), context.current] };
+      }),
+      recordUnknown: assign(({ context }) => {
+        if (!context.current) return {};
+        const value: FactValue = isList(context.current) ? [] : 'unknown';
+        return { facts: { ...context.facts, [context.current]: value }, history: [...context.history.filter((f) => f !== context.current), context.current] };
+      }),
+      toggleDraft: assign({
+        draft: ({ context, event }) => {
+          if (event.type !== 'TOGGLE') return context.draft;
+          return context.draft.includes(event.value) ? context.draft.filter((v) => v !== event.value) : [...context.draft, event.value];
+        },
+      }),
+      stepBack: assign(({ context }) => {
+        const previous = context.history.at(-1);
+        if (!previous) return {};
+        const { [previous]: _dropped, ...facts } = context.facts;
+        const draft = Array.isArray(context.facts[previous]) ? (context.facts[previous] as string[]) : [];
+        return { facts, history: context.history.slice(0, -1), current: previous, draft };
+      }),
+      startEditing: assign(({ context, event }) => {
+        if (event.type !== 'EDIT') return {};
+        const value = context.facts[event.fact];
+        return { current: event.fact, draft: Array.isArray(value) ? value : [] };
+      }),
+      markUrgent: assign({ urgent: true }),
+      reset: assign(({ event }) => ({
+        date: event.type === 'RESTART' ? event.date : '',
+        facts: {},
+        history: [],
+        current: null,
+        draft: [],
+        urgent: false,
+      })),
+    },
+  }).createMachine({
+    id: SCREENING_FLOW,
+    context: ({ input }) => ({ date: input.date, facts: input.facts ?? {}, history: [], current: null, draft: [], step: 0, urgent: false }),
+    initial: 'main',
+    on: {
+      DANGER: { target: '.danger', actions: 'nextStep' },
+      TALK: { target: '.talk', actions: 'nextStep' },
+      RESTART: { target: '.main.intro', actions: ['reset', 'nextStep'] },
+    },
+    states: {
+      /** Everything but the two screens that may interrupt it; its history is where RESUME returns. */
+      main: {
+        initial: 'intro',
+        states: {
+          intro: {
+            on: {
+              CONSENT: { target: 'screening', actions: 'nextStep' },
+              DECLINE: { target: 'infoOnly', actions: 'nextStep' },
+            },
+          },
+          infoOnly: {
+            on: { CONSENT: { target: 'screening', actions: 'nextStep' } },
+          },
+          screening: {
+            initial: 'asking',
+            states: {
+              asking: {
+                entry: 'pickQuestion',
+                always: { guard: ({ context }) => context.current === null, target: 'summary' },
+                on: {
+                  ANSWER: { guard: 'validAnswer', target: 'asking', reenter: true, actions: ['recordAnswer', 'nextStep'] },
+                  TOGGLE: { guard: 'validChoice', actions: ['toggleDraft', 'nextStep'] },
+                  CONFIRM: { guard: 'isMultiChoice', target: 'asking', reenter: true, actions: ['recordDraft', 'nextStep'] },
+                  SKIP: { target: 'asking', reenter: true, actions: ['recordUnknown', 'nextStep'] },
+                  BACK: [
+                    { guard: 'hasHistory', target: 'askingPrevious', actions: ['stepBack', 'nextStep'] },
+                    { target: '#screening.main.intro', actions: 'nextStep' },
+                  ],
+                },
+              },
+              /** The question Back returned to: like asking, but the question is already chosen. */
+              askingPrevious: {
+                on: {
+                  ANSWER: { guard: 'validAnswer', target: 'asking', actions: ['recordAnswer', 'nextStep'] },
+                  TOGGLE: { guard: 'validChoice', actions: ['toggleDraft', 'nextStep'] },
+                  CONFIRM: { guard: 'isMultiChoice', target: 'asking', actions: ['recordDraft', 'nextStep'] },
+                  SKIP: { target: 'asking', actions: ['recordUnknown', 'nextStep'] },
+                  BACK: [
+                    { guard: 'hasHistory', target: 'askingPrevious', reenter: true, actions: ['stepBack', 'nextStep'] },
+                    { target: '#screening.main.intro', actions: 'nextStep' },
+                  ],
+                },
+              },
+              summary: {
+                on: {
+                  EDIT: { guard: 'canEdit', target: 'editing', actions: ['startEditing', 'nextStep'] },
+                  CONFIRM: { target: '#screening.main.result', actions: 'nextStep' },
+                  BACK: { guard: 'hasHistory', target: 'askingPrevious', actions: ['stepBack', 'nextStep'] },
+                },
+              },
+              /** One answer changed from the summary; new questions it opens are asked, then the summary again. */
+              editing: {
+                on: {
+                  ANSWER: { guard: 'validAnswer', target: 'asking', actions: ['recordAnswer', 'nextStep'] },
+                  TOGGLE: { guard: 'validChoice', actions: ['toggleDraft', 'nextStep'] },
+                  CONFIRM: { guard: 'isMultiChoice', target: 'asking', actions: ['recordDraft', 'nextStep'] },
+                  SKIP: { target: 'asking', actions: ['recordUnknown', 'nextStep'] },
+                  BACK: { target: 'summary', actions: 'nextStep' },
+                },
+              },
+            },
+          },
+          result: {
+            on: {
+              REFER: { target: 'refer', actions: 'nextStep' },
+              SAVE: { target: 'saved', actions: 'nextStep' },
+              BACK: { target: 'screening.summary', actions: 'nextStep' },
+            },
+          },
+          refer: { on: { RESUME: { target: 'result', actions: 'nextStep' } } },
+          saved: { on: { RESUME: { target: 'result', actions: 'nextStep' } } },
+          hist: { type: 'history', history: 'deep' },
+        },
+      },
+      danger: {
+        on: {
+          URGENT_TALK: { target: 'talk', actions: ['markUrgent', 'nextStep'] },
+          RESUME: { target: 'main.hist', actions: 'nextStep' },
+        },
+      },
+      talk: {
+        on: { RESUME: { target: 'main.hist', actions: 'nextStep' } },
+      },
+    },
+  });
+}
+
+export type ScreeningMachine = ReturnType<typeof createScreeningMachine>;
