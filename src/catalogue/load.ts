@@ -119,6 +119,7 @@ function crossCheck(c: Catalogue, file: (name: string) => string): void {
       checkCond(f.relevantIf, `${file('facts.yaml')}: entry ${f.id}`, new Set(), false);
       if (f.whenIrrelevant === undefined) throw new CatalogueError(`${file('facts.yaml')}: entry ${f.id}: relevantIf needs whenIrrelevant`);
     }
+    for (const implied of f.impliedBy ?? []) checkCond(implied.when, `${file('facts.yaml')}: entry ${f.id}`, new Set(), false);
   }
   for (const g of c.grounds) checkCond(g.when, `${file('grounds.yaml')}: entry ${g.id}`, new Set(), false);
   const before = new Set<string>();
@@ -131,6 +132,11 @@ function crossCheck(c: Catalogue, file: (name: string) => string): void {
   }
   checkCond(c.safety.urgent, `${file('safety.yaml')}: urgent`, new Set(), false);
   checkCond(c.safety.emergency, `${file('safety.yaml')}: emergency`, new Set(), false);
+}
+
+/** The locale key of a source document's plain-words name: "Law 114-IV" → "sources:law_114_iv". */
+export function sourceKey(doc: string): string {
+  return `sources:${doc.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, '_').replace(/^_|_$/g, '')}`;
 }
 
 /** Every key the catalogue needs, in every language. */
@@ -149,6 +155,7 @@ export function catalogueKeys(c: Catalogue): string[] {
     ...[...new Set(rules.flatMap((r) => r.documents))].map((d) => `documents:${d}`),
     ...[...new Set(rules.flatMap((r) => r.apply))].map((p) => `places:${p}`),
     ...c.contacts.flatMap((k) => [`contacts:${k.id}.name`]),
+    ...[...new Set(rules.map((r) => sourceKey(r.source.doc)))],
   ];
 }
 

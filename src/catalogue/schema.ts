@@ -44,6 +44,7 @@ export const factDef = z.strictObject({
   sensitive: z.boolean().optional(),
   relevantIf: condition.optional(),
   whenIrrelevant: scalar.optional(),
+  impliedBy: z.array(z.strictObject({ when: condition, value: scalar })).optional(),
 });
 
 const source = z.strictObject({

@@ -1,8 +1,10 @@
 /**
  * Three-valued evaluation of rule conditions (Kleene logic). Every outcome
  * carries the criteria behind it (`because`) and, when undecided, the facts
- * that could still decide it (`missing`) — no more: a clause that is already
- * false inside an `all` drops the missing facts of its siblings.
+ * that could still decide it — no more. Facts are tracked by the way they can
+ * push: `toTrue` and `toFalse`. A clause that is already false inside an `all`
+ * drops its siblings' facts; a clause that can never become true (a parameter
+ * with no value in force) leaves only the facts that could make the whole false.
  */
 import { anyRegionInForce, valueInForce } from './params.js';
 import type { Catalogue, Condition, FactDef, Facts, FactValue, Reason, RuleResult } from './types.js';
@@ -12,25 +14,42 @@ export type Truth = 'T' | 'F' | 'U';
 export interface Outcome {
   truth: Truth;
   because: Reason[];
-  missing: Set<string>;
+  /** Facts whose answers could make an undecided outcome true / false. */
+  toTrue: Set<string>;
+  toFalse: Set<string>;
   missingParams: Set<string>;
 }
+
+/** Every fact that could still decide an outcome. */
+export const missingOf = (o: Outcome): Set<string> => new Set([...o.toTrue, ...o.toFalse]);
 
 export interface EvalContext {
   facts: Facts;
   catalogue: Catalogue;
   factDefs: Map<string, FactDef>;
   date: string;
-  /** Results of rules already evaluated, for `ground:` / `benefit:` / `anyGround` references. */
+  /** Rules already evaluated, for `ground:` / `benefit:` / `anyGround` references. */
   grounds: Map<string, RuleResult>;
   benefits: Map<string, RuleResult>;
+  outcomes: Map<string, Outcome>;
+  /** readFact results: facts do not change during one evaluation, and gates are shared by many rules. */
+  readCache: Map<string, FactRead>;
 }
 
-const outcome = (truth: Truth, because: Reason[] = [], missing = new Set<string>(), missingParams = new Set<string>()): Outcome => ({
-  truth,
-  because,
-  missing,
-  missingParams,
+export interface FactRead {
+  value?: FactValue;
+  because: Reason[];
+  missing: Set<string>;
+  undecidedBy: Set<string>;
+}
+
+const decided = (truth: 'T' | 'F', because: Reason[]): Outcome => ({ truth, because, toTrue: new Set(), toFalse: new Set(), missingParams: new Set() });
+const undecided = (missing: Iterable<string>, missingParams: Iterable<string> = []): Outcome => ({
+  truth: 'U',
+  because: [],
+  toTrue: new Set(missing),
+  toFalse: new Set(missing),
+  missingParams: new Set(missingParams),
 });
 
 export function evaluateCondition(cond: Condition, ctx: EvalContext): Outcome {
@@ -38,11 +57,12 @@ export function evaluateCondition(cond: Condition, ctx: EvalContext): Outcome {
   if ('any' in cond) return combine(cond.any.map((c) => evaluateCondition(c, ctx)), 'any');
   if ('not' in cond) {
     const inner = evaluateCondition(cond.not, ctx);
-    return { ...inner, truth: inner.truth === 'T' ? 'F' : inner.truth === 'F' ? 'T' : 'U' };
+    const truth: Truth = inner.truth === 'T' ? 'F' : inner.truth === 'F' ? 'T' : 'U';
+    return { ...inner, truth, toTrue: inner.toFalse, toFalse: inner.toTrue };
   }
-  if ('ground' in cond) return fromRule(ctx.grounds.get(cond.ground));
-  if ('benefit' in cond) return fromRule(ctx.benefits.get(cond.benefit));
-  if ('anyGround' in cond) return combine([...ctx.grounds.values()].map(fromRule), 'any');
+  if ('ground' in cond) return fromRule(ctx, cond.ground);
+  if ('benefit' in cond) return fromRule(ctx, cond.benefit);
+  if ('anyGround' in cond) return combine([...ctx.grounds.keys()].map((id) => fromRule(ctx, id)), 'any');
   if ('perCapitaIncomeBelow' in cond) return perCapitaIncomeBelow(cond.perCapitaIncomeBelow, ctx);
   return factTest(cond, ctx);
 }
@@ -50,47 +70,68 @@ export function evaluateCondition(cond: Condition, ctx: EvalContext): Outcome {
 function combine(parts: Outcome[], op: 'all' | 'any'): Outcome {
   const decisive: Truth = op === 'all' ? 'F' : 'T';
   const hits = parts.filter((p) => p.truth === decisive);
-  if (hits.length) return outcome(decisive, hits.flatMap((p) => p.because));
-  const undecided = parts.filter((p) => p.truth === 'U');
-  if (!undecided.length) return outcome(op === 'all' ? 'T' : 'F', parts.flatMap((p) => p.because));
-  // Undecided: keep only the criteria already met (inside `all`), so a renderer's ✅ is always true.
-  return outcome(
-    'U',
-    parts.filter((p) => p.truth === 'T').flatMap((p) => p.because),
-    new Set(undecided.flatMap((p) => [...p.missing])),
-    new Set(undecided.flatMap((p) => [...p.missingParams])),
-  );
+  if (hits.length) return decided(decisive, hits.flatMap((p) => p.because));
+  const open = parts.filter((p) => p.truth === 'U');
+  if (!open.length) return decided(op === 'all' ? 'T' : 'F', parts.flatMap((p) => p.because));
+  // `all` becomes true only if every open part can; `any` becomes false only if every open part can.
+  const union = (pick: (o: Outcome) => Set<string>) => new Set(open.flatMap((p) => [...pick(p)]));
+  const everyCan = (pick: (o: Outcome) => Set<string>) => open.every((p) => pick(p).size > 0);
+  const toTrue = op === 'any' || everyCan((o) => o.toTrue) ? union((o) => o.toTrue) : new Set<string>();
+  const toFalse = op === 'all' || everyCan((o) => o.toFalse) ? union((o) => o.toFalse) : new Set<string>();
+  return {
+    truth: 'U',
+    // Keep only the criteria already met (inside `all`), so a renderer's ✅ is always true.
+    because: parts.filter((p) => p.truth === 'T').flatMap((p) => p.because),
+    toTrue,
+    toFalse,
+    missingParams: union((o) => o.missingParams),
+  };
 }
 
-function fromRule(r: RuleResult | undefined): Outcome {
-  if (!r) throw new Error('rule referenced before it was evaluated'); // the loader rejects forward references
-  const truth: Truth = r.status === 'indicated' ? 'T' : r.status === 'not_indicated' ? 'F' : 'U';
-  return outcome(truth, truth === 'U' ? [] : r.because, new Set(r.missing ?? []), new Set(r.missingParams ?? []));
+function fromRule(ctx: EvalContext, id: string): Outcome {
+  const o = ctx.outcomes.get(id);
+  if (!o) throw new Error(`rule ${id} referenced before it was evaluated`); // the loader rejects forward references
+  return o;
 }
 
 type FactCondition = Extract<Condition, { fact: string }>;
 
+/** What other answers say about a fact: a closed gate or an implication. */
+function derivations(def: FactDef | undefined): { when: Condition; value: string | number }[] {
+  if (!def) return [];
+  const gate = def.relevantIf && def.whenIrrelevant !== undefined ? [{ when: { not: def.relevantIf }, value: def.whenIrrelevant }] : [];
+  return [...gate, ...(def.impliedBy ?? [])];
+}
+
 /**
- * The value a condition sees for a fact: a closed gate (relevantIf false) gives
- * the fact's `whenIrrelevant`; an answer wins over an undecided gate, since the
- * answer itself says the question applied.
+ * The value a condition sees for a fact. What other answers imply wins (a
+ * closed gate gives `whenIrrelevant`); otherwise the answer itself, which also
+ * wins over an undecided gate, since answering says the question applied.
+ * `undecidedBy` lists the facts that could still settle a derivation: they are
+ * asked first, and the fact is askable only once they are answered.
  */
-export function readFact(id: string, ctx: EvalContext): { value?: FactValue; because: Reason[]; missing: Set<string> } {
-  const def = ctx.factDefs.get(id);
-  const given = ctx.facts[id];
-  let gate: Outcome | undefined;
-  if (def?.relevantIf) {
-    gate = evaluateCondition(def.relevantIf, ctx);
-    if (gate.truth === 'F') return { value: def.whenIrrelevant, because: gate.because, missing: new Set() };
+export function readFact(id: string, ctx: EvalContext): FactRead {
+  let read = ctx.readCache.get(id);
+  if (!read) ctx.readCache.set(id, (read = readUncached(id, ctx)));
+  return read;
+}
+
+function readUncached(id: string, ctx: EvalContext): FactRead {
+  const undecidedBy = new Set<string>();
+  for (const d of derivations(ctx.factDefs.get(id))) {
+    const o = evaluateCondition(d.when, ctx);
+    if (o.truth === 'T') return { value: d.value, because: o.because, missing: new Set(), undecidedBy };
+    if (o.truth === 'U') for (const m of missingOf(o)) undecidedBy.add(m);
   }
-  if (given !== undefined && given !== 'unknown') return { value: given, because: [{ fact: id, value: given }], missing: new Set() };
-  return { because: [], missing: new Set([id, ...(gate?.truth === 'U' ? gate.missing : [])]) };
+  const given = ctx.facts[id];
+  if (given !== undefined && given !== 'unknown') return { value: given, because: [{ fact: id, value: given }], missing: new Set(), undecidedBy };
+  return { because: [], missing: new Set([...undecidedBy, id]), undecidedBy };
 }
 
 function factTest(cond: FactCondition, ctx: EvalContext): Outcome {
   const read = readFact(cond.fact, ctx);
-  if (read.value === undefined) return outcome('U', [], read.missing);
-  return outcome(testValue(cond, read.value) ? 'T' : 'F', read.because);
+  if (read.value === undefined) return undecided(read.missing);
+  return decided(testValue(cond, read.value) ? 'T' : 'F', read.because);
 }
 
 export function testValue(cond: FactCondition, v: FactValue): boolean {
@@ -113,20 +154,20 @@ export function testValue(cond: FactCondition, v: FactValue): boolean {
 function perCapitaIncomeBelow(paramId: string, ctx: EvalContext): Outcome {
   const region = readFact('region', ctx);
   if (region.value === undefined) {
-    if (!anyRegionInForce(ctx.catalogue.params, paramId, ctx.date)) return outcome('U', [], new Set(), new Set([paramId]));
-    return outcome('U', [], new Set(['region', ...undecidedIncomeFacts(ctx)]));
+    if (!anyRegionInForce(ctx.catalogue.params, paramId, ctx.date)) return undecided([], [paramId]);
+    return undecided(['region', ...undecidedIncomeFacts(ctx)]);
   }
   const line = valueInForce(ctx.catalogue.params, paramId, String(region.value), ctx.date);
-  if (!line) return outcome('U', [], new Set(), new Set([paramId]));
+  if (!line) return undecided([], [paramId]);
   const lineReason: Reason = { param: paramId, value: line.value, region: String(region.value), verified: line.verified };
   const income = readFact('monthly_income_kzt', ctx);
-  if (income.value === undefined) return outcome('U', [], new Set(['monthly_income_kzt']));
+  if (income.value === undefined) return undecided(['monthly_income_kzt']);
   const total = Number(income.value);
-  if (total < line.value) return outcome('T', [...income.because, lineReason]);
+  if (total < line.value) return decided('T', [...income.because, lineReason]);
   const members = readFact('household_members', ctx);
-  if (members.value === undefined) return outcome('U', [], members.missing);
+  if (members.value === undefined) return undecided(members.missing);
   const below = total / Number(members.value) < line.value;
-  return outcome(below ? 'T' : 'F', [...income.because, ...members.because, lineReason]);
+  return decided(below ? 'T' : 'F', [...income.because, ...members.because, lineReason]);
 }
 
 function undecidedIncomeFacts(ctx: EvalContext): string[] {

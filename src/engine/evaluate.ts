@@ -2,13 +2,17 @@
  * The screening engine: facts + catalogue + date → result (SPEC §5). Pure: no
  * I/O, no clock. The dialog, the CLI and the tests all call this one function.
  */
-import { evaluateCondition, type EvalContext } from './conditions.js';
-import type { Catalogue, Facts, Result, Rule, RuleResult, ServiceResult, Status } from './types.js';
+import { evaluateCondition, missingOf, readFact, type EvalContext } from './conditions.js';
+import type { Catalogue, Facts, Reason, Result, Rule, RuleResult, ServiceResult, Status } from './types.js';
 
 const STATUS = { T: 'indicated', F: 'not_indicated', U: 'needs_info' } as const satisfies Record<string, Status>;
 
 export function evaluate(facts: Facts, catalogue: Catalogue, date: string): Result {
-  const ctx = context(facts, catalogue, date);
+  return evaluateIn(context(facts, catalogue, date));
+}
+
+function evaluateIn(ctx: EvalContext): Result {
+  const { facts, catalogue, date } = ctx;
   for (const rule of catalogue.grounds) ctx.grounds.set(rule.id, evaluateRule(rule, ctx));
   const receiving = new Set(Array.isArray(facts.already_receiving) ? facts.already_receiving : []);
   for (const rule of catalogue.benefits) {
@@ -30,18 +34,20 @@ export function evaluate(facts: Facts, catalogue: Catalogue, date: string): Resu
 }
 
 function context(facts: Facts, catalogue: Catalogue, date: string): EvalContext {
-  return { facts, catalogue, date, factDefs: new Map(catalogue.facts.map((f) => [f.id, f])), grounds: new Map(), benefits: new Map() };
+  return { facts, catalogue, date, factDefs: new Map(catalogue.facts.map((f) => [f.id, f])), grounds: new Map(), benefits: new Map(), outcomes: new Map(), readCache: new Map() };
 }
 
 function evaluateRule(rule: Rule, ctx: EvalContext): RuleResult {
   const { seed: _seed, ...source } = rule.source;
   if ((rule.validFrom && ctx.date < rule.validFrom) || (rule.validTo && ctx.date > rule.validTo)) {
+    ctx.outcomes.set(rule.id, { truth: 'F', because: [], toTrue: new Set(), toFalse: new Set(), missingParams: new Set() });
     return { id: rule.id, status: 'not_indicated', because: [], source, notInForce: true };
   }
   const o = evaluateCondition(rule.when, ctx);
-  const result: RuleResult = { id: rule.id, status: STATUS[o.truth], because: o.because, source };
+  ctx.outcomes.set(rule.id, o);
+  const result: RuleResult = { id: rule.id, status: STATUS[o.truth], because: dedupe(o.because), source };
   if (o.truth === 'U') {
-    result.missing = inFactOrder(ctx.catalogue, [...o.missing]);
+    result.missing = inFactOrder(ctx.catalogue, [...missingOf(o)]);
     if (o.missingParams.size) result.missingParams = [...o.missingParams];
   }
   return result;
@@ -54,6 +60,15 @@ function suggestServices(grounds: RuleResult[], facts: Facts, catalogue: Catalog
     const because = s.forGrounds.filter((g) => indicated.has(g));
     if (asked.has(s.id)) because.push('needs');
     return because.length ? [{ id: s.id, because }] : [];
+  });
+}
+
+/** The same criterion can support a rule twice (directly and through a ground); say it once. */
+function dedupe(reasons: Reason[]): Reason[] {
+  const seen = new Set<string>();
+  return reasons.filter((r) => {
+    const key = JSON.stringify(r);
+    return !seen.has(key) && (seen.add(key), true);
   });
 }
 
@@ -70,13 +85,11 @@ function inFactOrder(catalogue: Catalogue, ids: string[]): string[] {
  * undecided only by answered facts. `needs` is offered once, at the end.
  */
 export function nextQuestions(facts: Facts, catalogue: Catalogue, date: string): string[] {
-  const result = evaluate(facts, catalogue, date);
   const ctx = context(facts, catalogue, date);
-  for (const g of result.grounds) ctx.grounds.set(g.id, g);
-  for (const b of result.benefits) ctx.benefits.set(b.id, b);
+  const result = evaluateIn(ctx);
   const wanted = new Set(result.missing);
   for (const flag of [catalogue.safety.urgent, catalogue.safety.emergency]) {
-    for (const id of evaluateCondition(flag, ctx).missing) wanted.add(id);
+    for (const id of evaluateCondition(flag, ctx).toTrue) wanted.add(id);
   }
   if (!wanted.size && facts.needs === undefined) wanted.add('needs');
   return catalogue.facts
@@ -84,10 +97,8 @@ export function nextQuestions(facts: Facts, catalogue: Catalogue, date: string):
     .map((def) => def.id);
 }
 
+/** A question is asked once nothing implies its answer and the facts that could imply it are answered. */
 function isAskable(id: string, ctx: EvalContext): boolean {
-  const def = ctx.factDefs.get(id);
-  if (!def?.relevantIf) return true;
-  const gate = evaluateCondition(def.relevantIf, ctx);
-  return gate.truth === 'T' || (gate.truth === 'U' && [...gate.missing].every((m) => ctx.facts[m] !== undefined));
+  const read = readFact(id, ctx);
+  return read.value === undefined && [...read.undecidedBy].every((m) => ctx.facts[m] !== undefined);
 }
-

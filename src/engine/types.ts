@@ -29,8 +29,11 @@ export interface FactDef {
   of?: 'service' | 'benefit';
   quick?: number[];
   sensitive?: boolean;
+  /** The question applies only when this holds; otherwise the fact takes `whenIrrelevant`. */
   relevantIf?: Condition;
   whenIrrelevant?: string | number;
+  /** Values other answers already imply (e.g. a household of one lives alone); the question is then not asked. */
+  impliedBy?: { when: Condition; value: string | number }[];
 }
 
 export interface Source {

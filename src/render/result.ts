@@ -5,6 +5,7 @@
  * caller splits them into Telegram messages.
  */
 import type { Catalogue, FactValue, Reason, Result, RuleResult } from '../engine/types.js';
+import { sourceKey } from '../catalogue/load.js';
 import type { T } from '../i18n/i18n.js';
 
 export function renderValue(t: T, catalogue: Catalogue, fact: string, value: FactValue): string {
@@ -26,13 +27,21 @@ function reasonLine(t: T, catalogue: Catalogue, r: Reason): string {
   return `✅ ${t(`facts:${r.fact}.label`)}: ${renderValue(t, catalogue, r.fact, r.value)}`;
 }
 
+/** "Art. 6 p.1 sub.9" in the reader's language; words it does not know stay as written. */
+function localRef(t: T, ref: string): string {
+  return ref
+    .replace(/Art\. ?(\d+)/g, (_, n: string) => t('results:ref.article', { n }))
+    .replace(/\bp\. ?(\d+)/g, (_, n: string) => t('results:ref.paragraph', { n }))
+    .replace(/sub\. ?(\d+)/g, (_, n: string) => t('results:ref.subparagraph', { n }));
+}
+
 function ruleBlock(t: T, catalogue: Catalogue, ns: 'grounds' | 'benefits', r: RuleResult): string {
   const lines = [`• ${t(`${ns}:${r.id}.${ns === 'grounds' ? 'short' : 'name'}`)}${r.alreadyReceiving ? ` — ${t('results:alreadyReceiving')}` : ''}`];
   lines.push(`  ${t(`${ns}:${r.id}.explain`)}`);
   for (const reason of r.because) lines.push(`  ${reasonLine(t, catalogue, reason)}`);
   for (const fact of r.missing ?? []) lines.push(`  ❓ ${t(`facts:${fact}.label`)}`);
   for (const _ of r.missingParams ?? []) lines.push(`  ❓ ${t('results:missingPovertyLine')}`);
-  lines.push(`  ${t('results:basis', { doc: r.source.doc, ref: r.source.ref })} ${t(`results:sourceStatus.${r.source.status}`)}`);
+  lines.push(`  ${t('results:basis', { doc: t(sourceKey(r.source.doc)), ref: localRef(t, r.source.ref) })} ${t(`results:sourceStatus.${r.source.status}`)}`);
   return lines.join('\n');
 }
 

@@ -1,0 +1,54 @@
+/**
+ * Settings from the environment, validated once at start. A bad setting stops
+ * the process with one line per problem that names the variable and what it
+ * expects — never a stack trace.
+ */
+import { z } from 'zod';
+
+const url = (what: string) => z.string().url(`expected ${what}, e.g. https://example.org`);
+
+export const configSchema = z
+  .object({
+    NODE_ENV: z.enum(['production', 'development', 'test']).default('development'),
+    BOT_TOKEN: z
+      .string({ error: 'is required: the bot token from @BotFather, like 123456789:AAE…' })
+      .regex(/^\d{5,}:[A-Za-z0-9_-]{30,}$/, 'expected a bot token from @BotFather, like 123456789:AAE…'),
+    REDIS_URL: z.string().regex(/^rediss?:\/\//, 'expected redis://host:port or rediss://…').optional(),
+    TELEGRAM_API_ROOT: url('the Bot API server root').optional(),
+    WEBHOOK_URL: url('the public https URL Telegram posts updates to').optional(),
+    WEBHOOK_SECRET: z.string().regex(/^[A-Za-z0-9_-]{16,256}$/, 'expected 16–256 characters of A–Z, a–z, 0–9, _ or -').optional(),
+    PORT: z.coerce.number().int().min(1).max(65535).default(8080),
+    SESSION_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+    PARAMS_FILE: z.string().min(1).optional(),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** Salt for hashing chat ids in logs, so log lines cannot be joined back to a person. */
+    LOG_SALT: z.string().min(8, 'expected at least 8 characters').default('qamqor-dev-salt'),
+    KEY_PREFIX: z.string().regex(/^[a-z0-9:_-]+$/).default('qamqor:'),
+  })
+  .superRefine((c, ctx) => {
+    if (c.NODE_ENV === 'production' && !c.REDIS_URL) {
+      ctx.addIssue({ code: 'custom', path: ['REDIS_URL'], message: 'is required in production: families’ progress must survive a restart (redis://host:port)' });
+    }
+    if (c.WEBHOOK_URL && !c.WEBHOOK_SECRET) {
+      ctx.addIssue({ code: 'custom', path: ['WEBHOOK_SECRET'], message: 'is required with WEBHOOK_URL, so only Telegram can post updates' });
+    }
+    if (c.NODE_ENV === 'production' && c.LOG_SALT === 'qamqor-dev-salt') {
+      ctx.addIssue({ code: 'custom', path: ['LOG_SALT'], message: 'must be set in production (a random string of 8+ characters)' });
+    }
+  });
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly lines: string[]) {
+    super(lines.join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+export function readConfig(env: Record<string, string | undefined> = process.env): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const r = configSchema.safeParse(cleaned);
+  if (r.success) return r.data;
+  throw new ConfigError(r.error.issues.map((i) => `${i.path.join('.') || 'config'}: ${i.message}`));
+}
