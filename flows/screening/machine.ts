@@ -50,7 +50,9 @@ export type ScreeningEvent =
   | { type: 'SAVE' }
   | { type: 'DANGER' }
   | { type: 'RESUME' }
-  | { type: 'RESTART'; date: string };
+  | { type: 'RESTART'; date: string }
+  /** Answers known before the screening starts (a deep link with a region); only unanswered facts are filled. */
+  | { type: 'PREFILL'; facts: Facts };
 
 export interface ScreeningInput {
   date: string;
@@ -122,6 +124,9 @@ export function createScreeningMachine(catalogue: Catalogue) {
         return { current: event.fact, draft: Array.isArray(value) ? value : [] };
       }),
       markUrgent: assign({ urgent: true }),
+      prefill: assign({
+        facts: ({ context, event }) => (event.type === 'PREFILL' ? { ...event.facts, ...context.facts } : context.facts),
+      }),
       reset: assign(({ event }) => ({
         date: event.type === 'RESTART' ? event.date : '',
         facts: {},
@@ -147,6 +152,7 @@ export function createScreeningMachine(catalogue: Catalogue) {
         states: {
           intro: {
             on: {
+              PREFILL: { actions: 'prefill' },
               CONSENT: { target: 'screening', actions: 'nextStep' },
               DECLINE: { target: 'infoOnly', actions: 'nextStep' },
             },

@@ -97,6 +97,13 @@ export function nextQuestions(facts: Facts, catalogue: Catalogue, date: string):
     .map((def) => def.id);
 }
 
+/** True when other answers already imply a fact (a closed gate or an implication), so its own answer is not used. */
+export function isImplied(fact: string, facts: Facts, catalogue: Catalogue, date: string): boolean {
+  const others = { ...facts };
+  delete others[fact];
+  return readFact(fact, context(others, catalogue, date)).value !== undefined;
+}
+
 /** A question is asked once nothing implies its answer and the facts that could imply it are answered. */
 function isAskable(id: string, ctx: EvalContext): boolean {
   const read = readFact(id, ctx);

@@ -1,4 +1,4 @@
-export { evaluate, nextQuestions } from './evaluate.js';
+export { evaluate, isImplied, nextQuestions } from './evaluate.js';
 export { readFacts, FactsError, normaliseValue, describeExpected } from './facts.js';
 export { mergeParams, valueInForce } from './params.js';
 export * from './types.js';

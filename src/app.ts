@@ -1,0 +1,60 @@
+/**
+ * Builds the bot's services: with Redis for the real bot, with memory twins for
+ * the terminal demo and fast tests. Everything else is the same code.
+ */
+import { loadCatalogue, loadParamsFile } from './catalogue/load.js';
+import type { BotDeps, SessionData } from './bot/context.js';
+import { ScreenRenderer } from './bot/screens.js';
+import { createTranslator } from './i18n/i18n.js';
+import type { Logger } from './log.js';
+import { DialogHost } from './runtime/dialog-host.js';
+import { DangerCues } from './safety/cues.js';
+import { MemoryChatLock, RedisChatLock } from './store/chat-lock.js';
+import { MemoryDialogStore, RedisDialogStore } from './store/dialog-store.js';
+import type { Redis } from './store/redis.js';
+import { MemorySessionStorage, RedisSessionStorage } from './store/session-storage.js';
+import { todayInAlmaty } from './time.js';
+
+export interface AppOptions {
+  /** Without Redis, memory twins: for the terminal demo and tests only. */
+  redis?: Redis;
+  prefix: string;
+  dialogTtlDays: number;
+  log: Logger;
+  logSalt: string;
+  paramsFile?: string;
+  today?: () => string;
+}
+
+const DAY = 24 * 60 * 60;
+/** Preferences outlive the answers, so a family whose answers expired can be told so. */
+const SESSION_EXTRA_DAYS = 180;
+
+export function createDeps(opts: AppOptions): BotDeps {
+  const catalogue = loadCatalogue({ params: opts.paramsFile ? loadParamsFile(opts.paramsFile) : undefined });
+  const dialogTtl = opts.dialogTtlDays * DAY;
+  const sessionTtl = (opts.dialogTtlDays + SESSION_EXTRA_DAYS) * DAY;
+  const onCorrupt = () => opts.log.warn('a stored dialog was unreadable; the chat starts afresh');
+  const { redis, prefix } = opts;
+  const dialogs = redis
+    ? new RedisDialogStore(redis, { prefix: `${prefix}dialog:`, ttlSeconds: dialogTtl, onCorrupt })
+    : new MemoryDialogStore({ ttlSeconds: dialogTtl, onCorrupt });
+  const sessions = redis
+    ? new RedisSessionStorage<SessionData>(redis, { prefix: `${prefix}session:`, ttlSeconds: sessionTtl })
+    : new MemorySessionStorage<SessionData>({ ttlSeconds: sessionTtl });
+  const lock = redis ? new RedisChatLock(redis, { prefix: `${prefix}lock:` }) : new MemoryChatLock();
+  const today = opts.today ?? (() => todayInAlmaty());
+  return {
+    catalogue,
+    translator: createTranslator(),
+    host: new DialogHost(dialogs, catalogue, today),
+    renderer: new ScreenRenderer(catalogue, opts.dialogTtlDays),
+    sessions,
+    lock,
+    cues: DangerCues.load(),
+    log: opts.log,
+    today,
+    logSalt: opts.logSalt,
+    dialogTtlDays: opts.dialogTtlDays,
+  };
+}

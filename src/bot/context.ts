@@ -1,0 +1,46 @@
+/** The grammY context of this bot: session, language and the services every handler needs. */
+import type { Context, SessionFlavor, StorageAdapter } from 'grammy';
+import type { Catalogue, Lang } from '../engine/types.js';
+import type { T, Translator } from '../i18n/i18n.js';
+import type { Logger } from '../log.js';
+import type { DialogHost } from '../runtime/dialog-host.js';
+import type { DangerCues } from '../safety/cues.js';
+import type { ChatLock } from '../store/chat-lock.js';
+import type { ScreenRenderer } from './screens.js';
+
+/** Per-chat preferences. No answers live here: they are in the dialog snapshot. */
+export interface SessionData {
+  lang?: Lang;
+  /** When the family agreed to the processing of their answers (epoch ms). */
+  consentAt?: number;
+  /** Where the family came from (a deep-link payload such as a school's QR code). */
+  source?: string;
+  /** The last message that carried buttons, so its keyboard can be removed when a new screen comes. */
+  lastKeyboardMessageId?: number;
+  /** The family had a saved screening: if it is gone, it expired and they are told. */
+  hadDialog?: boolean;
+}
+
+export interface BotDeps {
+  catalogue: Catalogue;
+  translator: Translator;
+  host: DialogHost;
+  renderer: ScreenRenderer;
+  sessions: StorageAdapter<SessionData>;
+  lock: ChatLock;
+  cues: DangerCues;
+  log: Logger;
+  today: () => string;
+  logSalt: string;
+  /** How long answers are kept, for what the family is told. */
+  dialogTtlDays: number;
+}
+
+export type BotContext = Context &
+  SessionFlavor<SessionData> & {
+    lang: Lang;
+    t: T;
+    deps: BotDeps;
+    /** Salted hash of the chat id, the only chat reference in logs. */
+    chatRef: string;
+  };

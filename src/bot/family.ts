@@ -1,0 +1,187 @@
+/**
+ * The family's side of the bot, in private chats: commands, buttons, typed
+ * answers, danger cues, and a kind word for everything else. Every path that
+ * changes the dialog goes through the DialogHost and then shows the new state.
+ */
+import { Composer, InlineKeyboard } from 'grammy';
+import type { ScreeningEvent } from '../../flows/screening/machine.js';
+import { normaliseValue } from '../engine/facts.js';
+import { readTyped } from './answers.js';
+import { decode, encode } from './callback-data.js';
+import type { BotContext } from './context.js';
+import { languageRow } from './screens.js';
+import { sendScreens, showState } from './show.js';
+
+export const family = new Composer<BotContext>();
+const privateChats = family.chatType('private');
+
+const chatKey = (ctx: BotContext) => String(ctx.chat!.id);
+
+/** Sends one event, remembers consent, and shows what follows. */
+async function dispatch(ctx: BotContext, event: ScreeningEvent): Promise<boolean> {
+  const step = await ctx.deps.host.send(chatKey(ctx), event);
+  if (event.type === 'CONSENT' && !step.unchanged) ctx.session.consentAt = Date.now();
+  ctx.session.hadDialog = true;
+  if (step.unchanged) return false;
+  if (event.type === 'DANGER' || event.type === 'URGENT_TALK') ctx.deps.log.warn({ chat: ctx.chatRef, event: event.type }, 'family asked for urgent help');
+  await showState(ctx, step.snapshot);
+  return true;
+}
+
+async function showCurrent(ctx: BotContext): Promise<void> {
+  const step = await ctx.deps.host.current(chatKey(ctx));
+  if (step.notice.migrated) {
+    const dropped = step.notice.migrated.dropped;
+    await ctx.reply(dropped.length ? ctx.t('notices.migratedSome', { n: dropped.length }) : ctx.t('notices.migratedAll'));
+  }
+  await showState(ctx, step.snapshot);
+}
+
+const languageKeyboard = (step: number) => InlineKeyboard.from([languageRow(step)]);
+
+// /start, also from a deep link: t.me/bot?start=r-astana (a region) or any short source tag (a school's QR code).
+privateChats.command('start', async (ctx) => {
+  const payload = ctx.match.trim();
+  if (/^[A-Za-z0-9_-]{1,64}$/.test(payload)) ctx.session.source = payload;
+  const key = chatKey(ctx);
+  const had = await ctx.deps.host.exists(key);
+  if (!had && ctx.session.hadDialog) await ctx.reply(ctx.t('notices.expired', { days: ctx.deps.dialogTtlDays }));
+  const step = await ctx.deps.host.current(key);
+  ctx.session.hadDialog = true;
+  const region = /^r-([a-z_]+)$/.exec(payload)?.[1];
+  const regionDef = ctx.deps.catalogue.facts.find((f) => f.id === 'region');
+  if (region && regionDef && normaliseValue(regionDef, region, ctx.deps.catalogue) !== undefined) {
+    await ctx.deps.host.send(key, { type: 'PREFILL', facts: { region } });
+  }
+  if (had && !step.snapshot.matches({ main: 'intro' })) {
+    await sendScreens(ctx, [
+      {
+        text: ctx.t('start.welcomeBack'),
+        keyboard: InlineKeyboard.from([
+          [{ text: ctx.t('buttons.continue'), callback_data: encode(step.snapshot.context.step, { kind: 'continue' }) }],
+          [{ text: ctx.t('buttons.restart'), callback_data: encode(step.snapshot.context.step, { kind: 'restart' }) }],
+        ]),
+      },
+    ]);
+    return;
+  }
+  await showState(ctx, step.snapshot); // the intro screen carries the language buttons
+});
+
+privateChats.command('language', async (ctx) => {
+  const step = await ctx.deps.host.current(chatKey(ctx));
+  await sendScreens(ctx, [{ text: ctx.t('start.chooseLanguage'), keyboard: languageKeyboard(step.snapshot.context.step) }]);
+});
+
+privateChats.command('help', async (ctx) => {
+  const step = await ctx.deps.host.current(chatKey(ctx));
+  const s = step.snapshot.context.step;
+  await sendScreens(ctx, [
+    {
+      text: [ctx.t('help.text'), ctx.deps.renderer.hotlineText(ctx.t)].join('\n\n'),
+      keyboard: InlineKeyboard.from([
+        [{ text: ctx.t('buttons.continue'), callback_data: encode(s, { kind: 'continue' }) }],
+        [
+          { text: ctx.t('buttons.talk'), callback_data: encode(s, { kind: 'event', event: { type: 'TALK' } }) },
+          { text: ctx.t('buttons.danger'), callback_data: encode(s, { kind: 'event', event: { type: 'DANGER' } }) },
+        ],
+      ]),
+    },
+  ]);
+});
+
+privateChats.command('restart', async (ctx) => {
+  await dispatch(ctx, { type: 'RESTART', date: ctx.deps.today() });
+});
+
+privateChats.command('forget', async (ctx) => {
+  const t = ctx.t; // keep the language for the confirmation: the session goes with everything else
+  await ctx.deps.host.forget(chatKey(ctx));
+  ctx.session = undefined as never; // grammY deletes the session from storage
+  ctx.deps.log.info({ chat: ctx.chatRef }, 'family data erased on request');
+  await ctx.reply(t('forget.done'));
+});
+
+privateChats.on('callback_query:data', async (ctx) => {
+  const decoded = decode(ctx.callbackQuery.data);
+  if (!decoded.ok) {
+    await ctx.answerCallbackQuery({ text: ctx.t('errors.unknownButton') });
+    return;
+  }
+  const { action } = decoded;
+  if (action.kind === 'language') {
+    ctx.session.lang = action.lang;
+    ctx.lang = action.lang;
+    ctx.t = ctx.deps.translator.bind(action.lang);
+    await ctx.answerCallbackQuery({ text: ctx.t('start.languageSet') });
+    await showCurrent(ctx);
+    return;
+  }
+  if (action.kind === 'continue') {
+    await ctx.answerCallbackQuery();
+    await showCurrent(ctx);
+    return;
+  }
+  if (action.kind === 'restart') {
+    await ctx.answerCallbackQuery();
+    await dispatch(ctx, { type: 'RESTART', date: ctx.deps.today() });
+    return;
+  }
+  const current = await ctx.deps.host.current(chatKey(ctx));
+  if (!decoded.timeless && decoded.step !== current.snapshot.context.step) {
+    await ctx.answerCallbackQuery({ text: ctx.t('errors.oldButton'), show_alert: true });
+    return;
+  }
+  const changed = await dispatch(ctx, action.event);
+  await ctx.answerCallbackQuery(changed ? {} : { text: ctx.t('errors.notNow') });
+});
+
+privateChats.on('message:text', async (ctx) => {
+  const text = ctx.message.text;
+  // Danger first: the numbers go out before anything else is said.
+  if (ctx.deps.cues.matches(text)) {
+    await dispatch(ctx, { type: 'DANGER' });
+    return;
+  }
+  if (text.startsWith('/')) {
+    await ctx.reply(ctx.t('errors.unknownCommand'));
+    return;
+  }
+  const current = await ctx.deps.host.current(chatKey(ctx));
+  const snapshot = current.snapshot;
+  const fact = snapshot.context.current;
+  const asking = snapshot.matches({ main: 'screening' }) && !snapshot.matches({ main: { screening: 'summary' } });
+  if (asking && fact) {
+    const def = ctx.deps.catalogue.facts.find((f) => f.id === fact)!;
+    const labels = new Map((def.values ?? []).map((v) => [v, ctx.t(`facts:${fact}.values.${v}`)]));
+    const typed = readTyped(def, text, labels);
+    if (typed.ok) {
+      await dispatch(ctx, typed.value === 'unknown' ? { type: 'SKIP' } : { type: 'ANSWER', value: typed.value });
+      return;
+    }
+    const reason = typed.reason === 'out_of_range' ? ctx.t('errors.outOfRange', { min: def.min ?? 0, max: def.max ?? '' }) : def.type === 'int' ? ctx.t('errors.notANumber') : ctx.t('errors.useButtons');
+    await ctx.reply(reason);
+    await showState(ctx, snapshot);
+    return;
+  }
+  await ctx.reply(ctx.t('errors.useButtons'));
+  await showState(ctx, snapshot);
+});
+
+privateChats.on('edited_message', async (ctx) => {
+  await ctx.reply(ctx.t('errors.edited'));
+});
+
+// Stickers, photos, voice, documents, locations…: a short, kind word; nothing changes.
+privateChats.on('message', async (ctx) => {
+  const step = await ctx.deps.host.current(chatKey(ctx));
+  const s = step.snapshot.context.step;
+  await ctx.reply(ctx.t('errors.notText'), {
+    reply_markup: InlineKeyboard.from([
+      [
+        { text: ctx.t('buttons.talk'), callback_data: encode(s, { kind: 'event', event: { type: 'TALK' } }) },
+        { text: ctx.t('buttons.danger'), callback_data: encode(s, { kind: 'event', event: { type: 'DANGER' } }) },
+      ],
+    ]),
+  });
+});

@@ -1,0 +1,63 @@
+/**
+ * Telegram without a network, for the terminal demo and tests: a grammY API
+ * transformer that records every call and answers like the Bot API would
+ * (message ids, true for edits), so the real bot code runs unchanged.
+ */
+import type { Transformer } from 'grammy';
+import type { UserFromGetMe } from 'grammy/types';
+
+export interface ApiCall {
+  method: string;
+  payload: Record<string, unknown>;
+}
+
+export const FAKE_BOT_INFO: UserFromGetMe = {
+  id: 100000001,
+  is_bot: true,
+  first_name: 'Qamqor',
+  username: 'qamqor_demo_bot',
+  can_join_groups: false,
+  can_read_all_group_messages: false,
+  supports_inline_queries: false,
+  can_connect_to_business: false,
+  has_main_web_app: false,
+  has_topics_enabled: false,
+  allows_users_to_create_topics: false,
+} as UserFromGetMe;
+
+export class InProcessTelegram {
+  readonly calls: ApiCall[] = [];
+  private nextMessageId = 1;
+  /** Called for each call as it happens (the terminal demo prints from here). */
+  onCall?: (call: ApiCall) => void;
+
+  readonly transformer: Transformer = async (_prev, method, payload) => {
+    const call = { method, payload: payload as Record<string, unknown> };
+    this.calls.push(call);
+    this.onCall?.(call);
+    return { ok: true, result: this.answer(call) } as never;
+  };
+
+  private answer({ method, payload }: ApiCall): unknown {
+    const chat = { id: Number(payload.chat_id ?? 0), type: 'private' };
+    switch (method) {
+      case 'sendMessage':
+      case 'copyMessage':
+      case 'sendPhoto':
+      case 'sendDocument':
+        return { message_id: this.nextMessageId++, date: Math.floor(Date.now() / 1000), chat, text: payload.text };
+      case 'getMe':
+        return FAKE_BOT_INFO;
+      default:
+        return true;
+    }
+  }
+
+  /** Calls since the last `take`, for step-by-step assertions. */
+  private seen = 0;
+  take(): ApiCall[] {
+    const fresh = this.calls.slice(this.seen);
+    this.seen = this.calls.length;
+    return fresh;
+  }
+}

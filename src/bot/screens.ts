@@ -1,0 +1,201 @@
+/**
+ * What a family sees for each state of the screening machine: text and
+ * buttons, in their language. Pure: state in, screens out. Every screen but the
+ * danger screen carries the "talk to a person" and "I am not safe" buttons.
+ */
+import { InlineKeyboard } from 'grammy';
+import { evaluate, isImplied, nextQuestions } from '../engine/evaluate.js';
+import { LANGS, type Catalogue, type FactDef, type Facts, type Lang } from '../engine/types.js';
+import type { T } from '../i18n/i18n.js';
+import { renderResult, renderValue } from '../render/result.js';
+import type { ScreeningSnapshot } from '../runtime/dialog-host.js';
+import { encode, type Action } from './callback-data.js';
+
+export interface Screen {
+  text: string;
+  keyboard?: InlineKeyboard;
+}
+
+/** Telegram's limit is 4096 characters; stay clear of it. */
+const MAX_TEXT = 3800;
+
+export class ScreenRenderer {
+  private readonly defs: Map<string, FactDef>;
+
+  constructor(
+    private readonly catalogue: Catalogue,
+    /** How long answers are kept, as promised in the consent text. */
+    private readonly dialogTtlDays: number,
+  ) {
+    this.defs = new Map(catalogue.facts.map((f) => [f.id, f]));
+  }
+
+  render(snapshot: ScreeningSnapshot, t: T): Screen[] {
+    const ctx = snapshot.context;
+    const button = (label: string, action: Action) => ({ text: label, callback_data: encode(ctx.step, action) });
+    const ev = (event: Parameters<typeof encode>[1] extends infer A ? (A extends { kind: 'event'; event: infer E } ? E : never) : never): Action => ({ kind: 'event', event });
+    const safetyRow = () => [button(t('buttons.talk'), ev({ type: 'TALK' })), button(t('buttons.danger'), ev({ type: 'DANGER' }))];
+
+    if (snapshot.matches('danger')) {
+      return [
+        { text: this.emergencyText(t) },
+        {
+          text: t('danger.offer'),
+          keyboard: InlineKeyboard.from([[button(t('buttons.urgentTalk'), ev({ type: 'URGENT_TALK' }))], [button(t('buttons.imSafe'), ev({ type: 'RESUME' }))]]),
+        },
+      ];
+    }
+    if (snapshot.matches('talk')) {
+      return [
+        {
+          text: [ctx.urgent ? t('talk.urgent') : t('talk.intro'), this.hotlineText(t), t('talk.notYet')].join('\n\n'),
+          keyboard: InlineKeyboard.from([[button(t('buttons.resume'), ev({ type: 'RESUME' }))], [button(t('buttons.danger'), ev({ type: 'DANGER' }))]]),
+        },
+      ];
+    }
+    if (snapshot.matches({ main: 'intro' })) {
+      return [
+        {
+          text: [t('intro.greeting'), t('intro.whatWeDo'), t('intro.notADecision'), t('consent.text', { days: this.dialogTtlDays }), t('consent.reportingDuty'), t('consent.question')].join('\n\n'),
+          keyboard: InlineKeyboard.from([
+            languageRow(ctx.step),
+            [button(t('buttons.consent'), ev({ type: 'CONSENT' }))],
+            [button(t('buttons.decline'), ev({ type: 'DECLINE' }))],
+            safetyRow(),
+          ]),
+        },
+      ];
+    }
+    if (snapshot.matches({ main: 'infoOnly' })) {
+      return [
+        {
+          text: [t('info.text'), this.hotlineText(t), this.emergencyText(t)].join('\n\n'),
+          keyboard: InlineKeyboard.from([[button(t('buttons.consentLater'), ev({ type: 'CONSENT' }))], safetyRow()]),
+        },
+      ];
+    }
+    if (snapshot.matches({ main: { screening: 'summary' } })) return [this.summary(ctx.facts, ctx.date, t, button, ev, safetyRow)];
+    if (snapshot.matches({ main: 'screening' })) return [this.question(snapshot, t, button, ev, safetyRow)];
+    if (snapshot.matches({ main: 'result' })) {
+      const result = evaluate(ctx.facts, this.catalogue, ctx.date);
+      const texts = pack(renderResult(t, this.catalogue, result));
+      const last = texts.length - 1;
+      return texts.map((text, i) =>
+        i < last
+          ? { text }
+          : {
+              text: `${text}\n\n${t('result.nextSteps')}`,
+              keyboard: InlineKeyboard.from([
+                [button(t('buttons.talkToOperator'), ev({ type: 'TALK' }))],
+                [button(t('buttons.refer'), ev({ type: 'REFER' }))],
+                [button(t('buttons.save'), ev({ type: 'SAVE' })), button(t('buttons.changeAnswer'), ev({ type: 'BACK' }))],
+                [button(t('buttons.restart'), { kind: 'restart' })],
+                [button(t('buttons.danger'), ev({ type: 'DANGER' }))],
+              ]),
+            },
+      );
+    }
+    if (snapshot.matches({ main: 'refer' })) {
+      return [{ text: [t('refer.notYet'), this.hotlineText(t)].join('\n\n'), keyboard: InlineKeyboard.from([[button(t('buttons.backToResult'), ev({ type: 'RESUME' }))], safetyRow()]) }];
+    }
+    if (snapshot.matches({ main: 'saved' })) {
+      return [{ text: t('saved.text', { days: this.dialogTtlDays }), keyboard: InlineKeyboard.from([[button(t('buttons.backToResult'), ev({ type: 'RESUME' }))], safetyRow()]) }];
+    }
+    throw new Error(`no screen for state ${JSON.stringify(snapshot.value)}`);
+  }
+
+  private question(snapshot: ScreeningSnapshot, t: T, button: ButtonFn, ev: EvFn, safetyRow: () => Btn[]): Screen {
+    const ctx = snapshot.context;
+    const fact = ctx.current!;
+    const def = this.defs.get(fact)!;
+    const editing = snapshot.matches({ main: { screening: 'editing' } });
+    const answered = ctx.history.length;
+    const remaining = nextQuestions(ctx.facts, this.catalogue, ctx.date).filter((f) => f !== fact).length;
+    const lines = [editing ? t('question.editing') : t('question.progress', { n: answered + 1, total: answered + 1 + remaining })];
+    lines.push(t(`facts:${fact}.question`));
+    if (def.sensitive) lines.push(`ℹ️ ${t(`facts:${fact}.why`)}`);
+    if (def.type === 'int') lines.push(t('question.typeNumber'));
+    if (def.type === 'list') lines.push(t('question.chooseSeveral'));
+
+    const rows: Btn[][] = [];
+    const answer = (value: string | number) => ev({ type: 'ANSWER', value });
+    if (def.type === 'yesno') rows.push([button(t('results:value.yes'), answer('yes')), button(t('results:value.no'), answer('no'))]);
+    if (def.type === 'enum') rows.push(...chunk(def.values!.map((v) => button(t(`facts:${fact}.values.${v}`), answer(v))), def.values!.length > 6 ? 2 : 1));
+    if (def.type === 'int' && def.quick) rows.push(...chunk(def.quick.map((n) => button(String(n), answer(n))), 4));
+    if (def.type === 'list') {
+      const ids = def.of === 'service' ? this.catalogue.services.map((s) => s.id) : this.catalogue.benefits.map((b) => b.id);
+      const ns = def.of === 'service' ? 'services' : 'benefits';
+      rows.push(...ids.map((id) => [button(`${ctx.draft.includes(id) ? '✅ ' : ''}${t(`${ns}:${id}.name`)}`, ev({ type: 'TOGGLE', value: id }))]));
+      rows.push([button(t('buttons.done'), ev({ type: 'CONFIRM' }))]);
+    }
+    rows.push([button(def.sensitive ? t('buttons.skipSensitive') : t('buttons.dontKnow'), ev({ type: 'SKIP' }))]);
+    rows.push([button(editing ? t('buttons.backToSummary') : t('buttons.back'), ev({ type: 'BACK' }))]);
+    rows.push(safetyRow());
+    return { text: lines.join('\n\n'), keyboard: InlineKeyboard.from(rows) };
+  }
+
+  private summary(facts: Facts, date: string, t: T, button: ButtonFn, ev: EvFn, safetyRow: () => Btn[]): Screen {
+    const shown = this.visibleAnswers(facts, date);
+    const lines = [t('summary.title'), ...shown.map((id) => `• ${t(`facts:${id}.label`)}: ${renderValue(t, this.catalogue, id, facts[id]!)}`), t('summary.hint')];
+    const rows: Btn[][] = chunk(
+      shown.map((id) => button(`✏️ ${t(`facts:${id}.label`)}`, ev({ type: 'EDIT', fact: id }))),
+      2,
+    );
+    rows.unshift([button(t('buttons.showResult'), ev({ type: 'CONFIRM' }))]);
+    rows.push([button(t('buttons.back'), ev({ type: 'BACK' }))]);
+    rows.push(safetyRow());
+    return { text: truncate(lines.join('\n')), keyboard: InlineKeyboard.from(rows) };
+  }
+
+  /** Answers still in use: one that a later answer made irrelevant (child questions after "0 children") is not shown. */
+  visibleAnswers(facts: Facts, date: string): string[] {
+    return this.catalogue.facts.map((f) => f.id).filter((id) => facts[id] !== undefined && !isImplied(id, facts, this.catalogue, date));
+  }
+
+  emergencyText(t: T): string {
+    const lines = this.catalogue.contacts.filter((c) => c.emergency).map((c) => `📞 ${c.number} — ${t(`contacts:${c.id}.name`)}`);
+    return [t('danger.title'), ...lines, t('danger.hotlines'), ...this.hotlineLines(t)].join('\n');
+  }
+
+  hotlineText(t: T): string {
+    return [t('talk.hotlines'), ...this.hotlineLines(t)].join('\n');
+  }
+
+  private hotlineLines(t: T): string[] {
+    return this.catalogue.contacts
+      .filter((c) => !c.emergency)
+      .map((c) => `☎️ ${c.number} — ${t(`contacts:${c.id}.name`)} (${t(`hours.${c.hours}`)}${c.textFriendly ? `, ${t('hours.textFriendly')}` : ''})`);
+  }
+}
+
+type Btn = { text: string; callback_data: string };
+
+const LANGUAGE_NAMES: Record<Lang, string> = { kk: 'Қазақша', ru: 'Русский', en: 'English' };
+
+/** Language buttons, each in its own language so anyone can find theirs. */
+export function languageRow(step: number): Btn[] {
+  return LANGS.map((lang) => ({ text: LANGUAGE_NAMES[lang], callback_data: encode(step, { kind: 'language', lang }) }));
+}
+type ButtonFn = (label: string, action: Action) => Btn;
+type EvFn = (event: import('../../flows/screening/machine.js').ScreeningEvent) => Action;
+
+function chunk<X>(items: X[], size: number): X[][] {
+  const rows: X[][] = [];
+  for (let i = 0; i < items.length; i += size) rows.push(items.slice(i, i + size));
+  return rows;
+}
+
+function truncate(text: string): string {
+  return text.length <= MAX_TEXT ? text : `${text.slice(0, MAX_TEXT - 1)}…`;
+}
+
+/** Joins sections into as few messages as fit, splitting only between sections. */
+export function pack(sections: string[]): string[] {
+  const out: string[] = [];
+  for (const s of sections.map(truncate)) {
+    const last = out.at(-1);
+    if (last !== undefined && last.length + 2 + s.length <= MAX_TEXT) out[out.length - 1] = `${last}\n\n${s}`;
+    else out.push(s);
+  }
+  return out;
+}

@@ -1,0 +1,92 @@
+/**
+ * The actor host: for one chat, load the persisted dialog, restore the machine,
+ * send one event, persist the new snapshot, and hand the state to the renderer.
+ * Callers serialise calls per chat (the chat lock); the host keeps no actor in
+ * memory, so any process can take the next update of any chat.
+ */
+import { createActor, type SnapshotFrom } from 'xstate';
+import { migrateAnswers } from '../../flows/screening/migrate.js';
+import {
+  createScreeningMachine,
+  SCREENING_FLOW,
+  SCREENING_FLOW_VERSION,
+  type ScreeningEvent,
+  type ScreeningMachine,
+} from '../../flows/screening/machine.js';
+import type { Catalogue } from '../engine/types.js';
+import type { DialogStore } from '../store/dialog-store.js';
+
+export type ScreeningSnapshot = SnapshotFrom<ScreeningMachine>;
+
+export interface HostNotice {
+  /** The saved dialog was written by an older flow: these answers must be asked again. */
+  migrated?: { dropped: string[] };
+}
+
+export interface Step {
+  snapshot: ScreeningSnapshot;
+  /** True when the event changed nothing (a guard refused it). */
+  unchanged: boolean;
+  notice: HostNotice;
+  /** True when there was no saved dialog before this step. */
+  fresh: boolean;
+}
+
+export class DialogHost {
+  readonly machine: ScreeningMachine;
+
+  constructor(
+    private readonly store: DialogStore,
+    private readonly catalogue: Catalogue,
+    private readonly today: () => string,
+  ) {
+    this.machine = createScreeningMachine(catalogue);
+  }
+
+  /** The chat's current state, restored (and migrated if need be) but not changed. */
+  async current(chatKey: string): Promise<Step> {
+    return this.step(chatKey, undefined);
+  }
+
+  /** Sends one event and persists the result. */
+  async send(chatKey: string, event: ScreeningEvent): Promise<Step> {
+    return this.step(chatKey, event);
+  }
+
+  async exists(chatKey: string): Promise<boolean> {
+    return (await this.store.load(chatKey)) !== undefined;
+  }
+
+  async forget(chatKey: string): Promise<void> {
+    await this.store.delete(chatKey);
+  }
+
+  private async step(chatKey: string, event: ScreeningEvent | undefined): Promise<Step> {
+    const record = await this.store.load(chatKey);
+    const notice: HostNotice = {};
+    let actor;
+    if (record && record.flow === SCREENING_FLOW && record.flowVersion === SCREENING_FLOW_VERSION) {
+      actor = createActor(this.machine, { snapshot: record.snapshot as ScreeningSnapshot, input: { date: this.today() } });
+    } else if (record) {
+      // Written by another version of the flow: keep what answers we can and restart the questions from there.
+      const migrated = migrateAnswers(record.snapshot, this.catalogue);
+      notice.migrated = { dropped: migrated.dropped };
+      actor = createActor(this.machine, { input: { date: migrated.date ?? this.today(), facts: migrated.facts } });
+      actor.start();
+      if (Object.keys(migrated.facts).length) actor.send({ type: 'CONSENT' }); // answers exist only after consent
+    } else {
+      actor = createActor(this.machine, { input: { date: this.today() } });
+    }
+    actor.start(); // idempotent; a restored actor is not running until started
+    const before = actor.getSnapshot();
+    if (event) actor.send(event);
+    const snapshot = actor.getSnapshot();
+    const persisted = actor.getPersistedSnapshot(); // before stop(), which would mark it stopped
+    actor.stop();
+    const unchanged = snapshot === before;
+    if (!unchanged || !record || notice.migrated) {
+      await this.store.save(chatKey, { flow: SCREENING_FLOW, flowVersion: SCREENING_FLOW_VERSION, snapshot: persisted, updatedAt: Date.now() });
+    }
+    return { snapshot, unchanged, notice, fresh: !record };
+  }
+}
