@@ -1,0 +1,90 @@
+/**
+ * Composition root: config → Redis → services → bot → long polling or webhook.
+ * A bad setting stops the process at once with one line per problem.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { autoRetry } from '@grammyjs/auto-retry';
+import { apiThrottler } from '@grammyjs/transformer-throttler';
+import { webhookCallback } from 'grammy';
+import { createDeps } from './app.js';
+import { createBot } from './bot/create-bot.js';
+import { setCommandMenus } from './bot/commands.js';
+import { ConfigError, readConfig, type Config } from './config.js';
+import { createLogger } from './log.js';
+import { connectRedis, type Redis } from './store/redis.js';
+
+async function main(config: Config): Promise<void> {
+  const log = createLogger(config.LOG_LEVEL);
+  let redis: Redis | undefined;
+  if (config.REDIS_URL) {
+    redis = await connectRedis(config.REDIS_URL, { onError: (e) => log.error({ error: e.message }, 'redis connection problem') });
+  } else {
+    log.warn('REDIS_URL is not set: families’ progress lives in memory and is lost on restart (development only)');
+  }
+  const deps = createDeps({
+    redis,
+    prefix: config.KEY_PREFIX,
+    dialogTtlDays: config.SESSION_TTL_DAYS,
+    log,
+    logSalt: config.LOG_SALT,
+    paramsFile: config.PARAMS_FILE,
+  });
+  const bot = createBot(config.BOT_TOKEN, deps, { client: config.TELEGRAM_API_ROOT ? { apiRoot: config.TELEGRAM_API_ROOT } : {} });
+  // Telegram's limits: retry after 429 and network blips, and pace outgoing messages.
+  bot.api.config.use(apiThrottler());
+  bot.api.config.use(autoRetry({ maxRetryAttempts: 5, maxDelaySeconds: 60 }));
+  await bot.init();
+  await setCommandMenus(bot.api, deps.translator).catch((e: Error) => log.warn({ error: e.message }, 'could not set command menus'));
+
+  const webhookPath = config.WEBHOOK_URL ? new URL(config.WEBHOOK_URL).pathname : undefined;
+  const handleWebhook = webhookPath
+    ? webhookCallback(bot, 'http', { secretToken: config.WEBHOOK_SECRET, onTimeout: 'return', timeoutMilliseconds: 9000 })
+    : undefined;
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    if (req.url === '/healthz') {
+      const ping = redis ? redis.ping().then(() => true, () => false) : Promise.resolve(true);
+      void ping.then((ok) => {
+        res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok' : 'redis unavailable');
+      });
+      return;
+    }
+    if (handleWebhook && req.method === 'POST' && req.url === webhookPath) {
+      // grammY answers 401 when the secret-token header is wrong.
+      void handleWebhook(req, res).catch((e: Error) => {
+        log.error({ error: e.message }, 'webhook update failed');
+        if (!res.headersSent) res.writeHead(500).end();
+      });
+      return;
+    }
+    res.writeHead(404).end();
+  });
+  server.listen(config.PORT);
+
+  if (config.WEBHOOK_URL) {
+    await bot.api.setWebhook(config.WEBHOOK_URL, { secret_token: config.WEBHOOK_SECRET });
+    log.info({ port: config.PORT }, 'webhook mode');
+  } else {
+    void bot.start({ onStart: () => log.info({ bot: bot.botInfo.username }, 'long polling started') });
+  }
+
+  const stop = async (signal: string) => {
+    log.info({ signal }, 'stopping');
+    if (!config.WEBHOOK_URL) await bot.stop().catch(() => undefined);
+    server.close();
+    await redis?.quit().catch(() => undefined);
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+}
+
+try {
+  await main(readConfig());
+} catch (e) {
+  if (e instanceof ConfigError) {
+    for (const line of e.lines) console.error(line);
+    process.exit(2);
+  }
+  console.error(`qamqor could not start: ${(e as Error).message}`);
+  process.exit(1);
+}
