@@ -1,0 +1,45 @@
+/**
+ * One family, as Telegram would deliver its updates: /start, then presses on
+ * the buttons of the last message the bot sent. The family says "no" where it
+ * can and skips otherwise — the same choices for both bots.
+ */
+import type { Update } from 'grammy/types';
+import type { Button, FakeTelegram } from './fake-telegram.js';
+
+let nextUpdateId = 1;
+
+export function startUpdate(chatId: number): Update {
+  return {
+    update_id: nextUpdateId++,
+    message: {
+      message_id: nextUpdateId,
+      date: Math.floor(Date.now() / 1000),
+      chat: { id: chatId, type: 'private', first_name: 'Bench' },
+      from: { id: chatId, is_bot: false, first_name: 'Bench', language_code: 'ru' },
+      text: '/start',
+      entities: [{ type: 'bot_command', offset: 0, length: 6 }],
+    },
+  };
+}
+
+/** Consent on the intro; "no" on a yes/no question; "don't know / skip" otherwise. */
+export function choose(buttons: Button[]): Button | undefined {
+  return buttons.find((b) => b.data.endsWith('|cs')) ?? buttons.find((b) => b.data.endsWith('|a:no')) ?? buttons.find((b) => b.data.endsWith('|sk'));
+}
+
+/** The press the family makes next, from the keyboard it last received. */
+export function pressUpdate(telegram: FakeTelegram, chatId: number): Update {
+  const keyboard = telegram.lastKeyboard.get(chatId);
+  const button = keyboard && choose(keyboard.rows.flat());
+  if (!keyboard || !button) throw new Error(`chat ${chatId}: no button to press (last text: ${keyboard?.text.slice(0, 60) ?? 'none'})`);
+  return {
+    update_id: nextUpdateId++,
+    callback_query: {
+      id: String(nextUpdateId),
+      from: { id: chatId, is_bot: false, first_name: 'Bench', language_code: 'ru' },
+      chat_instance: 'bench',
+      data: button.data,
+      message: { message_id: keyboard.messageId, date: Math.floor(Date.now() / 1000), chat: { id: chatId, type: 'private', first_name: 'Bench' }, text: '' },
+    },
+  };
+}

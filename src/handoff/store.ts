@@ -1,0 +1,91 @@
+/**
+ * The handoff line's system of record. Implementations: RedisHandoffStore
+ * (src/handoff/redis-store.ts; Lua for every multi-key change) and
+ * MemoryHandoffStore (src/handoff/memory-store.ts; terminal demo and unit tests),
+ * which pass the same contract tests (tests/handoff/store.contract.test.ts).
+ *
+ * Status changes are compare-and-set on `version`: the caller computed the new
+ * status with the handoff machine from the record it read; if someone changed
+ * the case meanwhile, the write is refused and the caller re-reads.
+ */
+import type { AuditEvent, CaseRecord, CaseStatus, ClaimResult, DueTimer, RelayEntry, TimerKind } from './types.js';
+
+export interface CasePatch {
+  status: CaseStatus;
+  snapshot: unknown;
+  /** Other fields to set; `undefined` values delete the field. */
+  fields?: Partial<Omit<CaseRecord, 'id' | 'version' | 'status' | 'snapshot'>>;
+}
+
+export interface HandoffStore {
+  /**
+   * Opens a case atomically: the record, the family → case index, the waiting
+   * line entry when status is "waiting" (score: urgent band first, then enqueuedAt),
+   * and a "created" audit event. Refused (returns false) when the family already
+   * has an open case.
+   */
+  create(rec: CaseRecord, event: AuditEvent): Promise<boolean>;
+  get(caseId: string): Promise<CaseRecord | undefined>;
+  /** The family's open case (not closed), if any. */
+  openCaseOf(chatId: number): Promise<CaseRecord | undefined>;
+  caseOfTopic(topicId: number): Promise<CaseRecord | undefined>;
+
+  /**
+   * Compare-and-set status change at `expectedVersion`, with its audit event,
+   * atomically: the line entry is added when the new status is "waiting"
+   * (keeping enqueuedAt) and removed otherwise; the operator's open-case set and
+   * the family index follow the record; "closed" releases the family index.
+   * Returns the new record, or undefined when the version did not match.
+   */
+  update(caseId: string, expectedVersion: number, patch: CasePatch, event: AuditEvent): Promise<CaseRecord | undefined>;
+
+  /**
+   * The atomic claim: exactly one of any number of concurrent claims of a
+   * waiting case wins. `patch` is what the machine computed for the claim (status
+   * "claimed", snapshot, operatorId…). Losers learn who holds it.
+   */
+  claim(caseId: string, operatorId: number, expectedVersion: number, patch: CasePatch, event: AuditEvent): Promise<ClaimResult>;
+
+  /** Sets fields that are not the status (topic ids, timestamps) without a version check. */
+  setFields(caseId: string, fields: CasePatch['fields']): Promise<void>;
+
+  /** The waiting line in order: urgent first, then oldest. */
+  waiting(limit?: number): Promise<CaseRecord[]>;
+  /** 1-based place in line, or undefined when not waiting. */
+  placeInLine(caseId: string): Promise<number | undefined>;
+  /** Open cases held by an operator. */
+  casesOf(operatorId: number): Promise<CaseRecord[]>;
+
+  audit(caseId: string, event: AuditEvent): Promise<void>;
+  auditTrail(caseId: string): Promise<AuditEvent[]>;
+
+  /** Messages the family wrote while waiting, kept for the operator who takes the case. */
+  keepPending(caseId: string, entry: RelayEntry): Promise<void>;
+  takePending(caseId: string): Promise<RelayEntry[]>;
+
+  /**
+   * Records a message to relay before it is sent. Deduplicated by `entry.key`
+   * (an update id delivered twice records once): returns false for a duplicate.
+   */
+  recordRelay(entry: RelayEntry): Promise<boolean>;
+  /** Relays recorded but not yet acknowledged (after a crash: send these again). */
+  unsentRelays(limit?: number): Promise<RelayEntry[]>;
+  ackRelay(key: string): Promise<void>;
+
+  /** Durable timers: absolute deadlines (epoch ms). Scheduling the same case+kind again replaces it. */
+  schedule(caseId: string, kind: TimerKind, deadline: number): Promise<void>;
+  cancelTimer(caseId: string, kind: TimerKind): Promise<void>;
+  /** Atomically takes the timers due at `now` (each is returned to exactly one caller). */
+  takeDue(now: number, limit?: number): Promise<DueTimer[]>;
+
+  /** Operators granted by an admin at run time (in addition to configuration). */
+  grantRole(role: 'operator' | 'supervisor', userId: number): Promise<void>;
+  revokeRole(role: 'operator' | 'supervisor', userId: number): Promise<void>;
+  granted(role: 'operator' | 'supervisor'): Promise<number[]>;
+
+  /** Counts for /stats since `since` (epoch ms): created, claimed, closed, waiting now, first-response waits. */
+  stats(since: number): Promise<{ created: number; claimed: number; closed: number; waitingNow: number; firstResponseMs: number[] }>;
+
+  /** /forget: removes the family's personal data from their cases (chat id, phone, summary, pending messages). */
+  forgetFamily(chatId: number): Promise<void>;
+}

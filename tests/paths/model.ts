@@ -1,0 +1,211 @@
+/**
+ * The screening machine as a test model: an abstraction of its snapshots, the
+ * events a family can cause in each (the buttons the bot shows, a typed number,
+ * /restart), and paths generated from the machine itself with `xstate/graph`.
+ *
+ * The full state space (every combination of answers) is far too large, so a
+ * snapshot is abstracted to its state node, the question being asked, whether a
+ * multi-choice question has something ticked, and — on the danger and talk
+ * screens — where RESUME returns and whether urgent help was asked for. The
+ * result traversals add one rule's status to that key, so that the shortest
+ * path to the result with that rule at each status is found.
+ *
+ * xstate/graph expands each abstract state from its first (breadth-first)
+ * representative, and getShortestPaths follows the same breadth-first tree, so
+ * replaying a path's events from the initial snapshot meets exactly those
+ * representatives; `replay` checks that every event changes the snapshot and
+ * lands on the key the path promised.
+ */
+import { createActor, type SnapshotFrom } from 'xstate';
+import { getShortestPaths, type StatePath } from 'xstate/graph';
+import { createScreeningMachine, type ScreeningEvent, type ScreeningMachine } from '../../flows/screening/machine.js';
+import { evaluate } from '../../src/engine/evaluate.js';
+import type { Catalogue, Condition, FactDef, Status } from '../../src/engine/types.js';
+import { ScreenRenderer } from '../../src/bot/screens.js';
+
+export type Snap = SnapshotFrom<ScreeningMachine>;
+export type Path = StatePath<Snap, ScreeningEvent>;
+
+/** The harness's today: the machine's input date and every RESTART's date. */
+export const TODAY = '2026-11-21';
+/** Regions offered in generated paths: one with a poverty line in the tests (astana), one without. */
+export const REGIONS = ['astana', 'almaty'];
+/** A typed monthly income, above any poverty line per person: the only int answer not on a button. */
+export const TYPED_INCOME = 1_000_000;
+
+const QUESTION_STATES = ['asking', 'askingPrevious', 'editing'] as const;
+
+/** "main.screening.asking", "danger", … */
+export function stateName(s: Snap): string {
+  const walk = (v: unknown): string => (typeof v === 'string' ? v : Object.entries(v as Record<string, unknown>).map(([k, sub]) => `${k}.${walk(sub)}`)[0]!);
+  return walk(s.value);
+}
+
+export function isQuestion(s: Snap): boolean {
+  return QUESTION_STATES.some((q) => s.matches({ main: { screening: q } }));
+}
+
+/** Where RESUME would return: the leaf the deep history of `main` recorded. */
+export function resumeTarget(s: Snap): string {
+  const hv = (s as unknown as { historyValue: Record<string, { id: string }[]> }).historyValue;
+  const recorded = hv['screening.main.hist'] ?? Object.entries(hv).find(([k]) => k.endsWith('hist'))?.[1];
+  return (recorded ?? []).map((n) => n.id.replace(/^screening\./, '')).sort().join('+') || 'main.intro';
+}
+
+export class Model {
+  readonly machine: ScreeningMachine;
+  readonly defs: Map<string, FactDef>;
+  readonly renderer: ScreenRenderer;
+
+  constructor(readonly catalogue: Catalogue) {
+    this.machine = createScreeningMachine(catalogue);
+    this.defs = new Map(catalogue.facts.map((f) => [f.id, f]));
+    this.renderer = new ScreenRenderer(catalogue, 30);
+  }
+
+  initial(): Snap {
+    const actor = createActor(this.machine, { input: { date: TODAY } });
+    actor.start();
+    const s = actor.getSnapshot();
+    actor.stop();
+    return s;
+  }
+
+  /** The abstract state: state node, question, a ticked draft, resume target and urgency. */
+  key(s: Snap): string {
+    const parts = [stateName(s)];
+    const c = s.context;
+    if (isQuestion(s)) {
+      parts.push(c.current ?? '-');
+      if (this.defs.get(c.current ?? '')?.type === 'list' && c.draft.length) parts.push('ticked');
+    }
+    if (s.matches('danger') || s.matches('talk')) parts.push(`from ${resumeTarget(s)}`);
+    if (s.matches('talk') && c.urgent) parts.push('urgent');
+    return parts.join(' ');
+  }
+
+  /** The answers offered for a question: every button, plus a typed income. */
+  answers(fact: string): ScreeningEvent[] {
+    const def = this.defs.get(fact)!;
+    switch (def.type) {
+      case 'yesno':
+        return [{ type: 'ANSWER', value: 'yes' }, { type: 'ANSWER', value: 'no' }];
+      case 'enum':
+        return (def.id === 'region' ? REGIONS : def.values!).map((value) => ({ type: 'ANSWER', value }));
+      case 'int':
+        return [...(def.quick ?? []), ...(fact === 'monthly_income_kzt' ? [TYPED_INCOME] : [])].map((value) => ({ type: 'ANSWER', value }));
+      case 'list': {
+        const ids = (def.of === 'service' ? this.catalogue.services : this.catalogue.benefits).map((x) => x.id);
+        return [...ids.map((value): ScreeningEvent => ({ type: 'TOGGLE', value })), { type: 'CONFIRM' }];
+      }
+    }
+  }
+
+  /** Everything the family can do on the screen of this snapshot (no PREFILL: that is a deep link, not a button). */
+  events(s: Snap): ScreeningEvent[] {
+    const safety: ScreeningEvent[] = [{ type: 'TALK' }, { type: 'DANGER' }];
+    const restart: ScreeningEvent = { type: 'RESTART', date: TODAY };
+    if (s.matches('danger')) return [{ type: 'URGENT_TALK' }, { type: 'RESUME' }];
+    if (s.matches('talk')) return [{ type: 'RESUME' }, { type: 'DANGER' }];
+    if (s.matches({ main: 'intro' })) return [{ type: 'CONSENT' }, { type: 'DECLINE' }, ...safety];
+    if (s.matches({ main: 'infoOnly' })) return [{ type: 'CONSENT' }, ...safety, restart];
+    if (isQuestion(s)) return [...this.answers(s.context.current!), { type: 'SKIP' }, { type: 'BACK' }, ...safety, restart];
+    if (s.matches({ main: { screening: 'summary' } })) {
+      const edits = this.renderer.visibleAnswers(s.context.facts, s.context.date).map((fact): ScreeningEvent => ({ type: 'EDIT', fact }));
+      return [{ type: 'CONFIRM' }, { type: 'BACK' }, ...edits, ...safety, restart];
+    }
+    if (s.matches({ main: 'result' })) return [{ type: 'REFER' }, { type: 'SAVE' }, { type: 'BACK' }, restart, ...safety];
+    if (s.matches({ main: 'refer' }) || s.matches({ main: 'saved' })) return [{ type: 'RESUME' }, ...safety, restart];
+    throw new Error(`no events for ${stateName(s)}`);
+  }
+
+  /** Only what can change the answers: for the result traversals. */
+  answeringEvents(s: Snap): ScreeningEvent[] {
+    if (s.matches({ main: 'intro' })) return [{ type: 'CONSENT' }];
+    if (isQuestion(s)) return [...this.answers(s.context.current!).filter((e) => e.type !== 'TOGGLE'), { type: 'SKIP' }];
+    if (s.matches({ main: { screening: 'summary' } })) return [{ type: 'CONFIRM' }];
+    return [];
+  }
+
+  /** Shortest paths to every abstract state reachable with `events`. */
+  structuralPaths(): Path[] {
+    return getShortestPaths(this.machine, {
+      input: { date: TODAY },
+      events: (s) => this.events(s),
+      serializeState: (s) => this.key(s),
+    });
+  }
+
+  status(s: Snap, rule: string): Status {
+    const r = evaluate(s.context.facts, this.catalogue, s.context.date);
+    return [...r.grounds, ...r.benefits].find((x) => x.id === rule)!.status;
+  }
+
+  /** For one rule: the shortest path to a result screen for each status of the rule that the dialog can reach. */
+  resultPaths(rule: string): Map<Status, Path> {
+    const paths = getShortestPaths(this.machine, {
+      input: { date: TODAY },
+      events: (s) => this.answeringEvents(s),
+      serializeState: (s) => `${this.key(s)} ${this.status(s, rule)}`,
+      toState: (s) => s.matches({ main: 'result' }),
+    });
+    const out = new Map<Status, Path>();
+    for (const p of paths) {
+      const status = this.status(p.state, rule);
+      const best = out.get(status);
+      if (!best || p.steps.length < best.steps.length) out.set(status, p);
+    }
+    return out;
+  }
+
+  /** Replays events from the initial snapshot; throws if one changes nothing (the bot would refuse it). */
+  replay(events: ScreeningEvent[]): Snap[] {
+    const actor = createActor(this.machine, { input: { date: TODAY } });
+    actor.start();
+    const out = [actor.getSnapshot()];
+    for (const e of events) {
+      actor.send(e);
+      const next = actor.getSnapshot();
+      if (next === out.at(-1)) throw new Error(`event ${JSON.stringify(e)} changed nothing in ${this.key(next)}`);
+      out.push(next);
+    }
+    actor.stop();
+    return out;
+  }
+}
+
+export const eventsOf = (p: Path): ScreeningEvent[] => p.steps.map((s) => s.event);
+
+/** A path's events, for dedupe and prefix tests. */
+export const eventKey = (e: ScreeningEvent): string => JSON.stringify(e);
+
+/** Drops every path whose events are a prefix of another's: replaying the longer one visits its states too. */
+export function maximal(paths: ScreeningEvent[][]): ScreeningEvent[][] {
+  const keys = paths.map((p) => p.map(eventKey).join('\n'));
+  const sorted = paths.map((p, i) => ({ p, k: keys[i]! })).sort((a, b) => b.k.length - a.k.length);
+  const kept: { p: ScreeningEvent[]; k: string }[] = [];
+  for (const x of sorted) if (!kept.some((y) => y.k === x.k || y.k.startsWith(`${x.k}\n`))) kept.push(x);
+  return kept.map((x) => x.p);
+}
+
+/** Does the rule's condition use the poverty line (so it is never `indicated` without one)? */
+export function usesPovertyLine(c: Condition, catalogue: Catalogue): boolean {
+  if ('perCapitaIncomeBelow' in c) return true;
+  if ('all' in c) return c.all.some((x) => usesPovertyLine(x, catalogue));
+  if ('any' in c) return c.any.some((x) => usesPovertyLine(x, catalogue));
+  if ('not' in c) return usesPovertyLine(c.not, catalogue);
+  if ('benefit' in c) return usesPovertyLine(catalogue.benefits.find((b) => b.id === c.benefit)!.when, catalogue);
+  return false;
+}
+
+/** A small seeded PRNG (mulberry32), so random walks are the same on every run. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
