@@ -57,6 +57,8 @@ export interface CaseRecord {
   callbackPhone?: string;
   closedAt?: number;
   outcome?: Outcome;
+  /** The place in line the family was last told, so updates go out only when it changes meaningfully. */
+  toldPlace?: number;
 }
 
 /** One line of the per-case audit trail (a Redis stream). No message texts. */

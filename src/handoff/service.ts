@@ -1,0 +1,374 @@
+/**
+ * The hotline handoff: opens cases, lets operators take, transfer and close
+ * them, relays messages both ways through one forum topic per case, and keeps
+ * the SLA clocks. Every status change goes through the handoff machine and is
+ * written compare-and-set; every relayed message is recorded before it is sent.
+ */
+import { GrammyError, type Api } from 'grammy';
+import { createActor, type SnapshotFrom } from 'xstate';
+import { handoffMachine, statusOf, type HandoffEvent } from '../../flows/handoff/machine.js';
+import type { Lang } from '../engine/types.js';
+import type { Translator } from '../i18n/i18n.js';
+import type { Logger } from '../log.js';
+import { caseCard, caseCardKeyboard, topicName } from './card.js';
+import type { WorkingHours } from './hours.js';
+import type { HandoffStore } from './store.js';
+import type { AuditEvent, CaseRecord, CaseSummary, Outcome, RelayEntry } from './types.js';
+
+export interface HandoffConfig {
+  /** The operators' forum supergroup. */
+  groupId: number;
+  operatorIds: number[];
+  supervisorIds: number[];
+  hours: WorkingHours;
+  /** SLA: minutes of working time to the first operator reply, and between replies. */
+  firstResponseMinutes: number;
+  nextResponseMinutes: number;
+  /** Show the operator's first name to the family. */
+  showOperatorName: boolean;
+}
+
+export interface HandoffDeps {
+  store: HandoffStore;
+  api: Api;
+  translator: Translator;
+  log: Logger;
+  config: HandoffConfig;
+  now?: () => number;
+  /** Case ids: short, unambiguous, no personal data. */
+  newCaseId?: () => string;
+}
+
+type Snapshot = SnapshotFrom<typeof handoffMachine>;
+
+export type OpenResult = { opened: true; record: CaseRecord; place?: number } | { opened: false; record: CaseRecord };
+
+const ALPHABET = '23456789ABCDEFGHJKLMNPQRSTUVWXYZ'; // no 0/O, 1/I
+
+export function randomCaseId(): string {
+  return Array.from({ length: 6 }, () => ALPHABET[Math.floor(Math.random() * ALPHABET.length)]).join('');
+}
+
+/** Telegram's answer when a forum topic no longer exists. */
+const isTopicGone = (e: unknown) => e instanceof GrammyError && /thread not found|TOPIC_DELETED|TOPIC_ID_INVALID|TOPIC_CLOSED/i.test(e.description);
+/** Telegram's answer when the family blocked the bot or deleted their account. */
+const isFamilyGone = (e: unknown) => e instanceof GrammyError && e.error_code === 403;
+
+export class HandoffService {
+  private readonly now: () => number;
+  private readonly newCaseId: () => string;
+  /** Topic creation is throttled: Telegram allows about 20 messages a minute in a group. */
+  private topicQueue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly deps: HandoffDeps) {
+    this.now = deps.now ?? Date.now;
+    this.newCaseId = deps.newCaseId ?? randomCaseId;
+  }
+
+  get store(): HandoffStore {
+    return this.deps.store;
+  }
+
+  operatorIds(): number[] {
+    return this.deps.config.operatorIds;
+  }
+
+  isOperator(userId: number, granted: number[] = []): boolean {
+    const c = this.deps.config;
+    return c.operatorIds.includes(userId) || c.supervisorIds.includes(userId) || granted.includes(userId);
+  }
+
+  /** Opens a case for a family (or returns their open one). */
+  async open(chatId: number, lang: Lang, opts: { urgent: boolean; summary?: CaseSummary; region?: string; consentAt?: number }): Promise<OpenResult> {
+    const existing = await this.deps.store.openCaseOf(chatId);
+    if (existing) {
+      if (opts.urgent && !existing.urgent) await this.markUrgent(existing);
+      return { opened: false, record: existing };
+    }
+    const at = this.now();
+    const onDuty = this.deps.config.hours.isOpen(at);
+    const actor = createActor(handoffMachine, { input: { onDuty } }).start();
+    const snapshot = actor.getPersistedSnapshot();
+    const value = actor.getSnapshot().value;
+    actor.stop();
+    const record: CaseRecord = {
+      id: this.newCaseId(),
+      chatId,
+      lang,
+      region: opts.region,
+      urgent: opts.urgent,
+      status: statusOf(value),
+      version: 1,
+      snapshot,
+      summary: opts.consentAt ? opts.summary : undefined,
+      consentAt: opts.consentAt,
+      createdAt: at,
+      enqueuedAt: at,
+    };
+    if (!(await this.deps.store.create(record, this.event('created', 'family', opts.urgent ? 'urgent' : undefined)))) {
+      const raced = await this.deps.store.openCaseOf(chatId);
+      if (raced) return { opened: false, record: raced };
+    }
+    if (record.status === 'waiting') {
+      await this.deps.store.schedule(record.id, 'first_response', this.deps.config.hours.deadline(at, this.deps.config.firstResponseMinutes));
+    } else {
+      await this.deps.store.schedule(record.id, 'opening', this.deps.config.hours.nextOpening(at));
+    }
+    await this.postCard(record);
+    if (record.urgent) await this.announceUrgent(record);
+    return { opened: true, record, place: await this.deps.store.placeInLine(record.id) };
+  }
+
+  /** Applies one machine event to a case, compare-and-set; retries on a concurrent change. */
+  async apply(caseId: string, event: HandoffEvent, audit: AuditEvent, fields: Partial<CaseRecord> = {}): Promise<CaseRecord | undefined> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const rec = await this.deps.store.get(caseId);
+      if (!rec) return undefined;
+      const next = this.transition(rec, event);
+      if (!next) return undefined; // the machine refused: nothing changes
+      const updated = await this.deps.store.update(caseId, rec.version, { status: next.status, snapshot: next.snapshot, fields: { ...fields, ...next.fields } }, audit);
+      if (updated) return updated;
+    }
+    throw new Error(`case ${caseId}: too many concurrent changes`);
+  }
+
+  /** What the machine says an event does to a case; undefined when it does nothing. */
+  transition(rec: CaseRecord, event: HandoffEvent): { status: CaseRecord['status']; snapshot: unknown; fields: Partial<CaseRecord> } | undefined {
+    const actor = createActor(handoffMachine, { snapshot: rec.snapshot as Snapshot, input: { onDuty: true } }).start();
+    const before = actor.getSnapshot();
+    actor.send(event);
+    const after = actor.getSnapshot();
+    const snapshot = actor.getPersistedSnapshot();
+    actor.stop();
+    if (after === before) return undefined;
+    const fields: Partial<CaseRecord> = { operatorId: after.context.operatorId ?? undefined };
+    if (after.context.outcome) fields.outcome = after.context.outcome;
+    if (after.value === 'closed') fields.closedAt = this.now();
+    return { status: statusOf(after.value), snapshot, fields };
+  }
+
+  /** Take: exactly one operator wins; the others learn who has it. */
+  async claim(caseId: string, operatorId: number): Promise<{ won: boolean; holder?: number; record?: CaseRecord }> {
+    const rec = await this.deps.store.get(caseId);
+    if (!rec) return { won: false };
+    const next = this.transition(rec, { type: 'CLAIM', operatorId });
+    if (!next) return { won: false, holder: rec.operatorId, record: rec };
+    const result = await this.deps.store.claim(caseId, operatorId, rec.version, { status: next.status, snapshot: next.snapshot, fields: next.fields }, this.event('claimed', String(operatorId)));
+    if (!result.won) return { won: false, holder: result.holder };
+    const record = (await this.deps.store.get(caseId))!;
+    await this.deps.store.cancelTimer(caseId, 'opening');
+    await this.refreshCard(record);
+    await this.tellFamily(record, 'handoff.family.operatorJoined', { name: await this.operatorLabel(record) });
+    return { won: true, record };
+  }
+
+  async release(caseId: string, by: number): Promise<CaseRecord | undefined> {
+    const rec = await this.apply(caseId, { type: 'RELEASE' }, this.event('released', String(by)));
+    if (!rec) return undefined;
+    await this.deps.store.schedule(caseId, 'first_response', this.deps.config.hours.deadline(this.now(), this.deps.config.firstResponseMinutes));
+    await this.refreshCard(rec);
+    await this.tellFamily(rec, 'handoff.family.backInLine');
+    return rec;
+  }
+
+  async transfer(caseId: string, by: number, to: number): Promise<CaseRecord | undefined> {
+    const rec = await this.apply(caseId, { type: 'TRANSFER', operatorId: to }, this.event('transferred', String(by), String(to)));
+    if (rec) await this.refreshCard(rec);
+    return rec;
+  }
+
+  async close(caseId: string, by: string, outcome: Outcome): Promise<CaseRecord | undefined> {
+    const event: HandoffEvent =
+      outcome === 'cancelled_by_family' ? { type: 'FAMILY_CANCEL' } : outcome === 'ended_by_family' ? { type: 'FAMILY_END' } : outcome === 'forgotten' ? { type: 'FORGET' } : { type: 'CLOSE', outcome };
+    const rec = await this.apply(caseId, event, this.event('closed', by, outcome));
+    if (!rec) return undefined;
+    for (const kind of ['first_response', 'next_response', 'opening'] as const) await this.deps.store.cancelTimer(caseId, kind);
+    await this.refreshCard(rec);
+    if (by !== 'family' && outcome !== 'forgotten') await this.tellFamily(rec, 'handoff.family.closed', {}, true);
+    return rec;
+  }
+
+  async note(caseId: string, by: number, text: string): Promise<void> {
+    // Notes stay inside the operators' group and the audit trail; they never reach the family.
+    await this.deps.store.audit(caseId, this.event('note', String(by), text.slice(0, 500)));
+  }
+
+  /** A family's message while their case is open: recorded, then copied into the case topic. */
+  async fromFamily(rec: CaseRecord, updateId: number, messageId: number): Promise<void> {
+    const entry: RelayEntry = { key: `f${updateId}`, caseId: rec.id, direction: 'to_operators', fromChatId: rec.chatId, messageId, topicId: rec.topicId };
+    if (!(await this.deps.store.recordRelay(entry))) return; // delivered already (the same update twice)
+    await this.deps.store.setFields(rec.id, { lastFamilyMessageAt: this.now() });
+    if (rec.status === 'claimed') {
+      await this.deps.store.schedule(rec.id, 'next_response', this.deps.config.hours.deadline(this.now(), this.deps.config.nextResponseMinutes));
+    }
+    await this.send(entry);
+  }
+
+  /**
+   * A message in a case topic. Only the operator who holds the case reaches the
+   * family; anything else written there stays internal. Returns whether relayed.
+   */
+  async fromTopic(topicId: number, fromUserId: number, updateId: number, messageId: number): Promise<boolean> {
+    const rec = await this.deps.store.caseOfTopic(topicId);
+    if (!rec || rec.status !== 'claimed' || rec.operatorId !== fromUserId) return false;
+    const entry: RelayEntry = { key: `o${updateId}`, caseId: rec.id, direction: 'to_family', fromChatId: this.deps.config.groupId, messageId };
+    if (!(await this.deps.store.recordRelay(entry))) return true;
+    const at = this.now();
+    await this.deps.store.setFields(rec.id, { lastOperatorMessageAt: at, ...(rec.firstResponseAt ? {} : { firstResponseAt: at }) });
+    await this.deps.store.cancelTimer(rec.id, 'first_response');
+    await this.deps.store.cancelTimer(rec.id, 'next_response');
+    await this.send(entry);
+    return true;
+  }
+
+  /** Sends one recorded relay and acknowledges it; heals a deleted topic and marks a family that blocked the bot. */
+  async send(entry: RelayEntry): Promise<void> {
+    const rec = await this.deps.store.get(entry.caseId);
+    if (!rec) return this.deps.store.ackRelay(entry.key);
+    try {
+      if (entry.direction === 'to_operators') {
+        const topicId = rec.topicId ?? (await this.postCard(rec));
+        await this.copyToTopic(rec, topicId, entry);
+      } else {
+        if (rec.status === 'family_unreachable' || rec.chatId === 0) return this.deps.store.ackRelay(entry.key);
+        await this.deps.api.copyMessage(rec.chatId, entry.fromChatId, entry.messageId);
+      }
+      await this.deps.store.ackRelay(entry.key);
+    } catch (e) {
+      if (entry.direction === 'to_family' && isFamilyGone(e)) {
+        await this.familyUnreachable(rec);
+        await this.deps.store.ackRelay(entry.key);
+        return;
+      }
+      throw e; // stays in the outbox; resendUnsent() tries again
+    }
+  }
+
+  private async copyToTopic(rec: CaseRecord, topicId: number, entry: RelayEntry): Promise<void> {
+    try {
+      await this.deps.api.copyMessage(this.deps.config.groupId, entry.fromChatId, entry.messageId, { message_thread_id: topicId });
+    } catch (e) {
+      if (!isTopicGone(e)) throw e;
+      // Someone deleted the topic: open a new one with the card, then deliver there.
+      this.deps.log.warn({ case: rec.id }, 'case topic was gone; recreating it');
+      const fresh = await this.postCard({ ...rec, topicId: undefined });
+      await this.deps.api.copyMessage(this.deps.config.groupId, entry.fromChatId, entry.messageId, { message_thread_id: fresh });
+    }
+  }
+
+  /** After a restart: sends what was recorded but not acknowledged. */
+  async resendUnsent(): Promise<number> {
+    let sent = 0;
+    for (const entry of await this.deps.store.unsentRelays(100)) {
+      try {
+        await this.send(entry);
+        sent++;
+      } catch (e) {
+        this.deps.log.warn({ case: entry.caseId, error: (e as Error).message }, 'relay still failing; will retry');
+      }
+    }
+    return sent;
+  }
+
+  /** Fires due SLA and opening timers. Run every few seconds by every process: each timer is taken once. */
+  async fireDueTimers(): Promise<number> {
+    const due = await this.deps.store.takeDue(this.now(), 50);
+    for (const timer of due) {
+      const rec = await this.deps.store.get(timer.caseId);
+      if (!rec || rec.status === 'closed') continue;
+      if (timer.kind === 'opening') {
+        const opened = await this.apply(rec.id, { type: 'OPENING' }, this.event('line_opened', 'system'));
+        if (opened) {
+          await this.deps.store.schedule(rec.id, 'first_response', this.deps.config.hours.deadline(this.now(), this.deps.config.firstResponseMinutes));
+          await this.refreshCard(opened);
+        }
+        continue;
+      }
+      await this.deps.store.audit(rec.id, this.event('sla_breach', 'system', timer.kind));
+      const t = this.deps.translator.bind('en');
+      const text = t(`ops:slaBreach.${timer.kind}`, { id: rec.id });
+      if (rec.topicId) await this.deps.api.sendMessage(this.deps.config.groupId, text, { message_thread_id: rec.topicId }).catch(() => undefined);
+      for (const supervisor of this.deps.config.supervisorIds) {
+        await this.deps.api.sendMessage(supervisor, text).catch(() => undefined);
+      }
+    }
+    return due.length;
+  }
+
+  async familyUnreachable(rec: CaseRecord): Promise<void> {
+    const updated = await this.apply(rec.id, { type: 'FAMILY_BLOCKED' }, this.event('family_unreachable', 'system'));
+    if (!updated) return;
+    await this.refreshCard(updated);
+    if (updated.topicId) {
+      await this.deps.api
+        .sendMessage(this.deps.config.groupId, this.deps.translator.t('en', 'ops:familyUnreachable'), { message_thread_id: updated.topicId })
+        .catch(() => undefined);
+    }
+  }
+
+  async markUrgent(rec: CaseRecord): Promise<void> {
+    await this.deps.store.setFields(rec.id, { urgent: true });
+    await this.deps.store.audit(rec.id, this.event('urgent', 'family'));
+    const updated = (await this.deps.store.get(rec.id))!;
+    await this.refreshCard(updated);
+    await this.announceUrgent(updated);
+  }
+
+  /** Creates the case topic and posts the card; returns the topic id. Throttled, one at a time. */
+  async postCard(rec: CaseRecord): Promise<number> {
+    const run = this.topicQueue.then(async () => {
+      const t = this.deps.translator.bind('en');
+      const topic = await this.deps.api.createForumTopic(this.deps.config.groupId, topicName(rec), { icon_color: rec.urgent ? 0xff93b2 : 0x6fb9f0 });
+      const card = await this.deps.api.sendMessage(this.deps.config.groupId, caseCard(rec, t, this.now()), {
+        message_thread_id: topic.message_thread_id,
+        reply_markup: caseCardKeyboard(rec, t),
+      });
+      await this.deps.store.setFields(rec.id, { topicId: topic.message_thread_id, cardMessageId: card.message_id });
+      return topic.message_thread_id;
+    });
+    this.topicQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  async refreshCard(rec: CaseRecord): Promise<void> {
+    if (!rec.topicId || !rec.cardMessageId) return;
+    const t = this.deps.translator.bind('en');
+    await this.deps.api
+      .editMessageText(this.deps.config.groupId, rec.cardMessageId, caseCard(rec, t, this.now()), { reply_markup: caseCardKeyboard(rec, t) })
+      .catch((e: unknown) => {
+        if (!(e instanceof GrammyError && /not modified/.test(e.description))) this.deps.log.warn({ case: rec.id }, 'could not refresh the case card');
+      });
+    await this.deps.api.editForumTopic(this.deps.config.groupId, rec.topicId, { name: topicName(rec) }).catch(() => undefined);
+  }
+
+  private async announceUrgent(rec: CaseRecord): Promise<void> {
+    const mentions = this.deps.config.operatorIds.map((id, i) => `<a href="tg://user?id=${id}">operator ${i + 1}</a>`).join(' ');
+    const text = this.deps.translator.t('en', 'ops:urgentAnnouncement', { id: rec.id, mentions });
+    await this.deps.api.sendMessage(this.deps.config.groupId, text, { parse_mode: 'HTML' }).catch(() => undefined);
+  }
+
+  private async operatorLabel(rec: CaseRecord): Promise<string> {
+    const t = this.deps.translator.bind(rec.lang);
+    if (!this.deps.config.showOperatorName || !rec.operatorId) return t('handoff.family.anOperator');
+    const member = await this.deps.api.getChatMember(this.deps.config.groupId, rec.operatorId).catch(() => undefined);
+    return member?.user.first_name ?? t('handoff.family.anOperator');
+  }
+
+  private async tellFamily(rec: CaseRecord, key: string, vars: Record<string, string | number> = {}, feedback = false): Promise<void> {
+    if (rec.status === 'family_unreachable' || !rec.chatId) return;
+    const t = this.deps.translator.bind(rec.lang);
+    const reply_markup = feedback
+      ? { inline_keyboard: [[{ text: t('handoff.family.feedbackGood'), callback_data: `hf|${rec.id}|1` }, { text: t('handoff.family.feedbackBad'), callback_data: `hf|${rec.id}|0` }]] }
+      : undefined;
+    try {
+      await this.deps.api.sendMessage(rec.chatId, `${t(key, vars)}${feedback ? `\n\n${t('handoff.family.feedbackQuestion')}` : ''}`, reply_markup ? { reply_markup } : {});
+    } catch (e) {
+      if (isFamilyGone(e)) await this.familyUnreachable(rec);
+      else throw e;
+    }
+  }
+
+  private event(type: string, by: string, detail?: string): AuditEvent {
+    return { type, by, at: this.now(), ...(detail ? { detail } : {}) };
+  }
+}
