@@ -7,6 +7,10 @@ import type { BotDeps, SessionData } from './bot/context.js';
 import { ScreenRenderer } from './bot/screens.js';
 import { createTranslator } from './i18n/i18n.js';
 import type { Logger } from './log.js';
+import { MemoryHandoffStore } from './handoff/memory-store.js';
+import { RedisHandoffStore } from './handoff/redis-store.js';
+import type { HandoffConfig } from './handoff/service.js';
+import type { HandoffStore } from './handoff/store.js';
 import { DialogHost } from './runtime/dialog-host.js';
 import { DangerCues } from './safety/cues.js';
 import { MemoryChatLock, RedisChatLock } from './store/chat-lock.js';
@@ -24,6 +28,14 @@ export interface AppOptions {
   logSalt: string;
   paramsFile?: string;
   today?: () => string;
+  /** The live hotline handoff; without it "Talk to a person" shows the help lines. */
+  handoff?: {
+    config: HandoffConfig;
+    minutesPerCase: number;
+    adminIds: number[];
+    /** A store to use instead of the default (Redis when given, memory otherwise). */
+    store?: HandoffStore;
+  };
 }
 
 const DAY = 24 * 60 * 60;
@@ -44,11 +56,16 @@ export function createDeps(opts: AppOptions): BotDeps {
     : new MemorySessionStorage<SessionData>({ ttlSeconds: sessionTtl });
   const lock = redis ? new RedisChatLock(redis, { prefix: `${prefix}lock:` }) : new MemoryChatLock();
   const today = opts.today ?? (() => todayInAlmaty());
+  const handoffSetup = opts.handoff && {
+    ...opts.handoff,
+    store: opts.handoff.store ?? (redis ? new RedisHandoffStore(redis, { prefix: `${prefix}handoff:` }) : new MemoryHandoffStore()),
+  };
   return {
+    handoffSetup,
     catalogue,
     translator: createTranslator(),
     host: new DialogHost(dialogs, catalogue, today),
-    renderer: new ScreenRenderer(catalogue, opts.dialogTtlDays),
+    renderer: new ScreenRenderer(catalogue, opts.dialogTtlDays, opts.handoff !== undefined),
     sessions,
     lock,
     cues: DangerCues.load(),

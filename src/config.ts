@@ -4,6 +4,15 @@
  * expects — never a stack trace.
  */
 import { z } from 'zod';
+import { parseHours } from './handoff/hours.js';
+
+/** A comma-separated list of Telegram user ids. */
+const idList = z
+  .string()
+  .regex(/^\s*\d{3,15}(\s*,\s*\d{3,15})*\s*$/, 'expected Telegram user ids separated by commas, like 123456789,987654321')
+  .transform((s) => s.split(',').map((x) => Number(x.trim())))
+  .optional()
+  .transform((ids) => ids ?? []);
 
 const url = (what: string) => z.string().url(`expected ${what}, e.g. https://example.org`);
 
@@ -24,6 +33,27 @@ export const configSchema = z
     /** Salt for hashing chat ids in logs, so log lines cannot be joined back to a person. */
     LOG_SALT: z.string().min(8, 'expected at least 8 characters').default('qamqor-dev-salt'),
     KEY_PREFIX: z.string().regex(/^[a-z0-9:_-]+$/).default('qamqor:'),
+    /** The operators' forum supergroup (a negative id like -1001234567890); without it, no live handoff. */
+    OPERATORS_CHAT_ID: z.coerce.number().int().max(-1, 'expected the negative id of the operators’ supergroup, like -1001234567890').optional(),
+    OPERATOR_IDS: idList,
+    SUPERVISOR_IDS: idList,
+    ADMIN_IDS: idList,
+    HOTLINE_HOURS: z
+      .string()
+      .default('mon-fri 09:00-18:00')
+      .refine((spec) => {
+        try {
+          parseHours(spec);
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'expected working hours like "mon-fri 09:00-18:00; sat 10:00-14:00" or "always" (Asia/Almaty time)'),
+    SLA_FIRST_RESPONSE_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(15),
+    SLA_NEXT_RESPONSE_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(30),
+    MINUTES_PER_CASE: z.coerce.number().int().min(1).max(240).default(10),
+    SHOW_OPERATOR_NAME: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+    STAFF_LANG: z.enum(['kk', 'ru', 'en']).default('ru'),
   })
   .superRefine((c, ctx) => {
     if (c.NODE_ENV === 'production' && !c.REDIS_URL) {
@@ -31,6 +61,9 @@ export const configSchema = z
     }
     if (c.WEBHOOK_URL && !c.WEBHOOK_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['WEBHOOK_SECRET'], message: 'is required with WEBHOOK_URL, so only Telegram can post updates' });
+    }
+    if (c.OPERATORS_CHAT_ID !== undefined && !c.OPERATOR_IDS.length && !c.ADMIN_IDS.length) {
+      ctx.addIssue({ code: 'custom', path: ['OPERATOR_IDS'], message: 'is required with OPERATORS_CHAT_ID: who may take cases (or ADMIN_IDS to grant them later)' });
     }
     if (c.NODE_ENV === 'production' && c.LOG_SALT === 'qamqor-dev-salt') {
       ctx.addIssue({ code: 'custom', path: ['LOG_SALT'], message: 'must be set in production (a random string of 8+ characters)' });

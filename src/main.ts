@@ -11,6 +11,7 @@ import { createBot } from './bot/create-bot.js';
 import { setCommandMenus } from './bot/commands.js';
 import { ConfigError, readConfig, type Config } from './config.js';
 import { createLogger } from './log.js';
+import { WorkingHours } from './handoff/hours.js';
 import { connectRedis, type Redis } from './store/redis.js';
 
 async function main(config: Config): Promise<void> {
@@ -28,6 +29,23 @@ async function main(config: Config): Promise<void> {
     log,
     logSalt: config.LOG_SALT,
     paramsFile: config.PARAMS_FILE,
+    handoff:
+      config.OPERATORS_CHAT_ID === undefined
+        ? undefined
+        : {
+            config: {
+              groupId: config.OPERATORS_CHAT_ID,
+              operatorIds: config.OPERATOR_IDS,
+              supervisorIds: config.SUPERVISOR_IDS,
+              hours: WorkingHours.parse(config.HOTLINE_HOURS),
+              firstResponseMinutes: config.SLA_FIRST_RESPONSE_MINUTES,
+              nextResponseMinutes: config.SLA_NEXT_RESPONSE_MINUTES,
+              showOperatorName: config.SHOW_OPERATOR_NAME,
+              staffLang: config.STAFF_LANG,
+            },
+            minutesPerCase: config.MINUTES_PER_CASE,
+            adminIds: config.ADMIN_IDS,
+          },
   });
   const bot = createBot(config.BOT_TOKEN, deps, { client: config.TELEGRAM_API_ROOT ? { apiRoot: config.TELEGRAM_API_ROOT } : {} });
   // Telegram's limits: retry after 429 and network blips, and pace outgoing messages.
@@ -67,8 +85,19 @@ async function main(config: Config): Promise<void> {
     void bot.start({ onStart: () => log.info({ bot: bot.botInfo.username }, 'long polling started') });
   }
 
+  // Durable timers and the relay outbox: every process checks; each timer fires once.
+  const handoff = deps.handoff?.service;
+  const tick = handoff
+    ? setInterval(() => {
+        void handoff.fireDueTimers().catch((e: Error) => log.warn({ error: e.message }, 'timers failed'));
+        void handoff.resendUnsent().catch((e: Error) => log.warn({ error: e.message }, 'relay resend failed'));
+      }, 5000)
+    : undefined;
+  if (handoff) void handoff.resendUnsent().catch(() => undefined);
+
   const stop = async (signal: string) => {
     log.info({ signal }, 'stopping');
+    if (tick) clearInterval(tick);
     if (!config.WEBHOOK_URL) await bot.stop().catch(() => undefined);
     server.close();
     await redis?.quit().catch(() => undefined);

@@ -6,6 +6,9 @@ import type { Logger } from '../log.js';
 import type { DialogHost } from '../runtime/dialog-host.js';
 import type { DangerCues } from '../safety/cues.js';
 import type { ChatLock } from '../store/chat-lock.js';
+import type { WorkingHours } from '../handoff/hours.js';
+import type { HandoffConfig, HandoffService } from '../handoff/service.js';
+import type { HandoffStore } from '../handoff/store.js';
 import type { ScreenRenderer } from './screens.js';
 
 /** Per-chat preferences. No answers live here: they are in the dialog snapshot. */
@@ -19,6 +22,8 @@ export interface SessionData {
   lastKeyboardMessageId?: number;
   /** The family had a saved screening: if it is gone, it expired and they are told. */
   hadDialog?: boolean;
+  /** Out of hours, the family chose a call back: the next message may be their phone number. */
+  awaitingPhone?: boolean;
 }
 
 export interface BotDeps {
@@ -34,6 +39,27 @@ export interface BotDeps {
   logSalt: string;
   /** How long answers are kept, for what the family is told. */
   dialogTtlDays: number;
+  /** The live hotline handoff, when an operators' group is configured: createBot builds it on the bot's Api. */
+  handoffSetup?: HandoffSetup;
+  handoff?: HandoffFamilyDeps;
+}
+
+export interface HandoffSetup {
+  store: HandoffStore;
+  config: HandoffConfig;
+  minutesPerCase: number;
+  adminIds: number[];
+}
+
+export interface HandoffFamilyDeps {
+  service: HandoffService;
+  hours: WorkingHours;
+  /** Rough minutes one operator spends on a case, for the family's wait estimate. */
+  minutesPerCase: number;
+  /** The operators' forum supergroup, and who may administer it. */
+  groupId: number;
+  adminIds: number[];
+  supervisorIds: number[];
 }
 
 export type BotContext = Context &

@@ -7,6 +7,9 @@ import { Bot, session, type BotConfig } from 'grammy';
 import { chatRef } from '../log.js';
 import type { BotContext, BotDeps, SessionData } from './context.js';
 import { family } from './family.js';
+import { handoffFamilyComposer } from './handoff-family.js';
+import { operatorsComposer } from './operators.js';
+import { HandoffService } from '../handoff/service.js';
 import { isLang } from '../i18n/i18n.js';
 import type { Lang } from '../engine/types.js';
 
@@ -36,6 +39,13 @@ export function createBot(token: string, deps: BotDeps, config: BotConfig<BotCon
     await next();
   });
 
+  if (deps.handoffSetup) {
+    const { store, config: handoffConfig, minutesPerCase, adminIds } = deps.handoffSetup;
+    const service = new HandoffService({ store, api: bot.api, translator: deps.translator, log: deps.log, config: handoffConfig });
+    deps.handoff = { service, hours: handoffConfig.hours, minutesPerCase, groupId: handoffConfig.groupId, adminIds, supervisorIds: handoffConfig.supervisorIds };
+    bot.use(operatorsComposer({ service, groupId: handoffConfig.groupId, adminIds, supervisorIds: handoffConfig.supervisorIds, staffLang: handoffConfig.staffLang }));
+  }
+
   // Groups and channels are not for families: say so once when addressed, otherwise stay quiet.
   bot.chatType(['group', 'supergroup']).on('message', async (ctx, next) => {
     const text = ctx.message.text ?? '';
@@ -60,6 +70,7 @@ export function createBot(token: string, deps: BotDeps, config: BotConfig<BotCon
     }
     await next();
   });
+  privateOnly.use(handoffFamilyComposer());
   privateOnly.use(family);
   return bot;
 }

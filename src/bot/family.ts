@@ -5,7 +5,9 @@
  */
 import { Composer, InlineKeyboard } from 'grammy';
 import type { ScreeningEvent } from '../../flows/screening/machine.js';
+import { evaluate } from '../engine/evaluate.js';
 import { normaliseValue } from '../engine/facts.js';
+import type { Facts } from '../engine/types.js';
 import { readTyped } from './answers.js';
 import { decode, encode } from './callback-data.js';
 import type { BotContext } from './context.js';
@@ -23,9 +25,28 @@ async function dispatch(ctx: BotContext, event: ScreeningEvent): Promise<boolean
   if (event.type === 'CONSENT' && !step.unchanged) ctx.session.consentAt = Date.now();
   ctx.session.hadDialog = true;
   if (step.unchanged) return false;
+  // An answer saying someone is in danger right now is danger first, like the button: numbers before the next question.
+  if (event.type === 'ANSWER' && answerRaisedEmergency(ctx, step.snapshot.context)) return dispatch(ctx, { type: 'DANGER' });
   if (event.type === 'DANGER' || event.type === 'URGENT_TALK') ctx.deps.log.warn({ chat: ctx.chatRef, event: event.type }, 'family asked for urgent help');
   await showState(ctx, step.snapshot);
   return true;
+}
+
+/** True when the answer just given (the last in history) is what makes the situation an emergency. */
+function answerRaisedEmergency(ctx: BotContext, dialog: { facts: Facts; history: string[]; date: string }): boolean {
+  const answered = dialog.history.at(-1);
+  if (!answered) return false;
+  const emergency = (facts: Facts) => evaluate(facts, ctx.deps.catalogue, dialog.date).emergency;
+  const { [answered]: _answer, ...before } = dialog.facts;
+  return emergency(dialog.facts) && !emergency(before);
+}
+
+/** "Talk to a person" and "I am not safe": on every screen the family can see, as SPEC §7 asks. */
+function safetyRow(ctx: BotContext, step: number) {
+  return [
+    { text: ctx.t('buttons.talk'), callback_data: encode(step, { kind: 'event', event: { type: 'TALK' } }) },
+    { text: ctx.t('buttons.danger'), callback_data: encode(step, { kind: 'event', event: { type: 'DANGER' } }) },
+  ];
 }
 
 async function showCurrent(ctx: BotContext): Promise<void> {
@@ -37,7 +58,7 @@ async function showCurrent(ctx: BotContext): Promise<void> {
   await showState(ctx, step.snapshot);
 }
 
-const languageKeyboard = (step: number) => InlineKeyboard.from([languageRow(step)]);
+const languageKeyboard = (ctx: BotContext, step: number) => InlineKeyboard.from([languageRow(step), safetyRow(ctx, step)]);
 
 // /start, also from a deep link: t.me/bot?start=r-astana (a region) or any short source tag (a school's QR code).
 privateChats.command('start', async (ctx) => {
@@ -70,7 +91,7 @@ privateChats.command('start', async (ctx) => {
 
 privateChats.command('language', async (ctx) => {
   const step = await ctx.deps.host.current(chatKey(ctx));
-  await sendScreens(ctx, [{ text: ctx.t('start.chooseLanguage'), keyboard: languageKeyboard(step.snapshot.context.step) }]);
+  await sendScreens(ctx, [{ text: ctx.t('start.chooseLanguage'), keyboard: languageKeyboard(ctx, step.snapshot.context.step) }]);
 });
 
 privateChats.command('help', async (ctx) => {
@@ -81,10 +102,7 @@ privateChats.command('help', async (ctx) => {
       text: [ctx.t('help.text'), ctx.deps.renderer.hotlineText(ctx.t)].join('\n\n'),
       keyboard: InlineKeyboard.from([
         [{ text: ctx.t('buttons.continue'), callback_data: encode(s, { kind: 'continue' }) }],
-        [
-          { text: ctx.t('buttons.talk'), callback_data: encode(s, { kind: 'event', event: { type: 'TALK' } }) },
-          { text: ctx.t('buttons.danger'), callback_data: encode(s, { kind: 'event', event: { type: 'DANGER' } }) },
-        ],
+        safetyRow(ctx, s),
       ]),
     },
   ]);
@@ -136,13 +154,17 @@ privateChats.on('callback_query:data', async (ctx) => {
   await ctx.answerCallbackQuery(changed ? {} : { text: ctx.t('errors.notNow') });
 });
 
+// Danger first: words that say someone may be in danger bring the numbers before anything else is said,
+// wherever they are typed (a message, a photo's caption, an edit).
+privateChats.use(async (ctx, next) => {
+  const message = ctx.message ?? ctx.editedMessage;
+  const words = message?.text ?? message?.caption;
+  if (words && !words.startsWith('/') && ctx.deps.cues.matches(words)) await dispatch(ctx, { type: 'DANGER' });
+  else await next();
+});
+
 privateChats.on('message:text', async (ctx) => {
   const text = ctx.message.text;
-  // Danger first: the numbers go out before anything else is said.
-  if (ctx.deps.cues.matches(text)) {
-    await dispatch(ctx, { type: 'DANGER' });
-    return;
-  }
   if (text.startsWith('/')) {
     await ctx.reply(ctx.t('errors.unknownCommand'));
     return;
@@ -176,12 +198,5 @@ privateChats.on('edited_message', async (ctx) => {
 privateChats.on('message', async (ctx) => {
   const step = await ctx.deps.host.current(chatKey(ctx));
   const s = step.snapshot.context.step;
-  await ctx.reply(ctx.t('errors.notText'), {
-    reply_markup: InlineKeyboard.from([
-      [
-        { text: ctx.t('buttons.talk'), callback_data: encode(s, { kind: 'event', event: { type: 'TALK' } }) },
-        { text: ctx.t('buttons.danger'), callback_data: encode(s, { kind: 'event', event: { type: 'DANGER' } }) },
-      ],
-    ]),
-  });
+  await ctx.reply(ctx.t('errors.notText'), { reply_markup: InlineKeyboard.from([safetyRow(ctx, s)]) });
 });

@@ -10,19 +10,21 @@ import type { HandoffService } from '../handoff/service.js';
 import { OPERATOR_OUTCOMES, type Outcome } from '../handoff/types.js';
 import { chatRef } from '../log.js';
 import type { BotContext } from './context.js';
+import type { Lang } from '../engine/types.js';
 
 export interface OperatorsOptions {
   service: HandoffService;
   groupId: number;
   adminIds: number[];
   supervisorIds: number[];
+  staffLang: Lang;
 }
 
 export function operatorsComposer(opts: OperatorsOptions): Composer<BotContext> {
   const { service, groupId } = opts;
   const composer = new Composer<BotContext>();
   const group = composer.filter((ctx) => ctx.chat?.id === groupId);
-  const en = (ctx: BotContext) => ctx.deps.translator.bind('en');
+  const en = (ctx: BotContext) => ctx.deps.translator.bind(opts.staffLang);
 
   const role = async (userId: number | undefined): Promise<'admin' | 'supervisor' | 'operator' | undefined> => {
     if (!userId) return undefined;

@@ -26,6 +26,8 @@ export class ScreenRenderer {
     private readonly catalogue: Catalogue,
     /** How long answers are kept, as promised in the consent text. */
     private readonly dialogTtlDays: number,
+    /** A live operator can take the family (an operators' group is configured). */
+    private readonly handoffEnabled = false,
   ) {
     this.defs = new Map(catalogue.facts.map((f) => [f.id, f]));
   }
@@ -42,6 +44,20 @@ export class ScreenRenderer {
         {
           text: t('danger.offer'),
           keyboard: InlineKeyboard.from([[button(t('buttons.urgentTalk'), ev({ type: 'URGENT_TALK' }))], [button(t('buttons.imSafe'), ev({ type: 'RESUME' }))]]),
+        },
+      ];
+    }
+    if (snapshot.matches('talk') && this.handoffEnabled) {
+      // The family agrees (or not) to share the summary; the handoff composer opens the case.
+      return [
+        {
+          text: [t('handoff.family.shareQuestion'), this.hotlineText(t)].join('\n\n'),
+          keyboard: InlineKeyboard.from([
+            [{ text: t('handoff.family.buttons.share'), callback_data: 'hs|1' }],
+            [{ text: t('handoff.family.buttons.noShare'), callback_data: 'hs|0' }],
+            [button(t('buttons.resume'), ev({ type: 'RESUME' }))],
+            [button(t('buttons.danger'), ev({ type: 'DANGER' }))],
+          ]),
         },
       ];
     }

@@ -26,6 +26,8 @@ export interface HandoffConfig {
   nextResponseMinutes: number;
   /** Show the operator's first name to the family. */
   showOperatorName: boolean;
+  /** The language of cards and notices in the operators' group. */
+  staffLang: Lang;
 }
 
 export interface HandoffDeps {
@@ -159,6 +161,7 @@ export class HandoffService {
     await this.deps.store.cancelTimer(caseId, 'opening');
     await this.refreshCard(record);
     await this.tellFamily(record, 'handoff.family.operatorJoined', { name: await this.operatorLabel(record) });
+    await this.notifyPlaces();
     return { won: true, record };
   }
 
@@ -185,6 +188,7 @@ export class HandoffService {
     for (const kind of ['first_response', 'next_response', 'opening'] as const) await this.deps.store.cancelTimer(caseId, kind);
     await this.refreshCard(rec);
     if (by !== 'family' && outcome !== 'forgotten') await this.tellFamily(rec, 'handoff.family.closed', {}, true);
+    await this.notifyPlaces();
     return rec;
   }
 
@@ -270,6 +274,21 @@ export class HandoffService {
     return sent;
   }
 
+  /**
+   * Tells waiting families their new place when it changed meaningfully: they
+   * moved up by three or more, or reached the front. Not on every movement.
+   */
+  async notifyPlaces(): Promise<void> {
+    const line = await this.deps.store.waiting(200);
+    for (const [i, rec] of line.entries()) {
+      const place = i + 1;
+      const told = rec.toldPlace;
+      if (told === undefined || place >= told || (told - place < 3 && place > 1)) continue;
+      await this.deps.store.setFields(rec.id, { toldPlace: place });
+      await this.tellFamily(rec, 'handoff.family.placeUpdate', { place });
+    }
+  }
+
   /** Fires due SLA and opening timers. Run every few seconds by every process: each timer is taken once. */
   async fireDueTimers(): Promise<number> {
     const due = await this.deps.store.takeDue(this.now(), 50);
@@ -285,7 +304,7 @@ export class HandoffService {
         continue;
       }
       await this.deps.store.audit(rec.id, this.event('sla_breach', 'system', timer.kind));
-      const t = this.deps.translator.bind('en');
+      const t = this.deps.translator.bind(this.deps.config.staffLang);
       const text = t(`ops:slaBreach.${timer.kind}`, { id: rec.id });
       if (rec.topicId) await this.deps.api.sendMessage(this.deps.config.groupId, text, { message_thread_id: rec.topicId }).catch(() => undefined);
       for (const supervisor of this.deps.config.supervisorIds) {
@@ -301,7 +320,7 @@ export class HandoffService {
     await this.refreshCard(updated);
     if (updated.topicId) {
       await this.deps.api
-        .sendMessage(this.deps.config.groupId, this.deps.translator.t('en', 'ops:familyUnreachable'), { message_thread_id: updated.topicId })
+        .sendMessage(this.deps.config.groupId, this.deps.translator.t(this.deps.config.staffLang, 'ops:familyUnreachable'), { message_thread_id: updated.topicId })
         .catch(() => undefined);
     }
   }
@@ -317,7 +336,7 @@ export class HandoffService {
   /** Creates the case topic and posts the card; returns the topic id. Throttled, one at a time. */
   async postCard(rec: CaseRecord): Promise<number> {
     const run = this.topicQueue.then(async () => {
-      const t = this.deps.translator.bind('en');
+      const t = this.deps.translator.bind(this.deps.config.staffLang);
       const topic = await this.deps.api.createForumTopic(this.deps.config.groupId, topicName(rec), { icon_color: rec.urgent ? 0xff93b2 : 0x6fb9f0 });
       const card = await this.deps.api.sendMessage(this.deps.config.groupId, caseCard(rec, t, this.now()), {
         message_thread_id: topic.message_thread_id,
@@ -332,7 +351,7 @@ export class HandoffService {
 
   async refreshCard(rec: CaseRecord): Promise<void> {
     if (!rec.topicId || !rec.cardMessageId) return;
-    const t = this.deps.translator.bind('en');
+    const t = this.deps.translator.bind(this.deps.config.staffLang);
     await this.deps.api
       .editMessageText(this.deps.config.groupId, rec.cardMessageId, caseCard(rec, t, this.now()), { reply_markup: caseCardKeyboard(rec, t) })
       .catch((e: unknown) => {
@@ -343,7 +362,7 @@ export class HandoffService {
 
   private async announceUrgent(rec: CaseRecord): Promise<void> {
     const mentions = this.deps.config.operatorIds.map((id, i) => `<a href="tg://user?id=${id}">operator ${i + 1}</a>`).join(' ');
-    const text = this.deps.translator.t('en', 'ops:urgentAnnouncement', { id: rec.id, mentions });
+    const text = this.deps.translator.t(this.deps.config.staffLang, 'ops:urgentAnnouncement', { id: rec.id, mentions });
     await this.deps.api.sendMessage(this.deps.config.groupId, text, { parse_mode: 'HTML' }).catch(() => undefined);
   }
 

@@ -1,0 +1,167 @@
+/**
+ * The family's side of the hotline handoff, in private chats. Mounted before
+ * the screening composer: while a family has an open case, what they write
+ * goes to the operators (danger cues still bring the emergency numbers first);
+ * otherwise updates pass through to the screening.
+ */
+import { Composer, InlineKeyboard } from 'grammy';
+import { evaluate } from '../engine/evaluate.js';
+import type { WeekHours } from '../handoff/hours.js';
+import type { CaseRecord, CaseSummary } from '../handoff/types.js';
+import type { T } from '../i18n/i18n.js';
+import type { BotContext, HandoffFamilyDeps } from './context.js';
+
+/** "Mon–Fri 09:00–18:00" in the family's language. */
+export function formatHours(week: WeekHours, t: T): string {
+  if (week.every((day) => day.length === 1 && day[0]![0] === 0 && day[0]![1] === 1440)) return t('handoff.family.always');
+  const names = t('handoff.family.days').split(',');
+  const hhmm = (m: number) => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
+  const order = [1, 2, 3, 4, 5, 6, 0]; // Monday first
+  const groups: { from: number; to: number; hours: string }[] = [];
+  for (const d of order) {
+    const hours = week[d]!.map(([s, e]) => `${hhmm(s)}–${hhmm(e)}`).join(', ');
+    if (!hours) continue;
+    const last = groups.at(-1);
+    if (last && last.hours === hours && order.indexOf(last.to) === order.indexOf(d) - 1) last.to = d;
+    else groups.push({ from: d, to: d, hours });
+  }
+  const name = (d: number) => names[order.indexOf(d)] ?? '';
+  return groups.map((g) => `${name(g.from)}${g.to !== g.from ? `–${name(g.to)}` : ''} ${g.hours}`).join('; ');
+}
+
+const PHONE = /^\+?[\d\s()-]{10,20}$/;
+
+export function handoffFamilyComposer(): Composer<BotContext> {
+  const composer = new Composer<BotContext>();
+  const chats = composer.chatType('private').filter((ctx) => ctx.deps.handoff !== undefined);
+  const h = (ctx: BotContext): HandoffFamilyDeps => ctx.deps.handoff!;
+
+  const waitingKeyboard = (ctx: BotContext, rec: CaseRecord) =>
+    rec.status === 'claimed'
+      ? InlineKeyboard.from([[{ text: ctx.t('handoff.family.buttons.end'), callback_data: 'he' }]])
+      : rec.status === 'out_of_hours'
+        ? InlineKeyboard.from([
+            [{ text: ctx.t('handoff.family.buttons.leaveMessage'), callback_data: 'hm' }],
+            [{ text: ctx.t('handoff.family.buttons.callback'), callback_data: 'hc' }],
+            [{ text: ctx.t('handoff.family.buttons.cancel'), callback_data: 'hx' }],
+          ])
+        : InlineKeyboard.from([[{ text: ctx.t('handoff.family.buttons.cancel'), callback_data: 'hx' }]]);
+
+  // "Share the summary?" answered: open the case (or return to the open one).
+  chats.callbackQuery(/^hs\|([01])$/, async (ctx) => {
+    await ctx.answerCallbackQuery();
+    const share = ctx.match[1] === '1';
+    const { snapshot } = await ctx.deps.host.current(String(ctx.chat.id));
+    const facts = snapshot.context.facts;
+    const result = evaluate(facts, ctx.deps.catalogue, snapshot.context.date);
+    const summary: CaseSummary = {
+      rulesVersion: result.rulesVersion,
+      grounds: result.grounds.map((g) => ({ id: g.id, status: g.status })),
+      benefits: result.benefits.map((b) => ({ id: b.id, status: b.status })),
+      urgent: result.urgent,
+    };
+    const region = typeof facts.region === 'string' && facts.region !== 'unknown' ? facts.region : undefined;
+    const opened = await h(ctx).service.open(ctx.chat.id, ctx.lang, {
+      urgent: snapshot.context.urgent || result.urgent,
+      summary: share ? summary : undefined,
+      region: share ? region : undefined,
+      consentAt: share ? Date.now() : undefined,
+    });
+    if (!opened.opened) return void (await ctx.reply(ctx.t('handoff.family.alreadyOpen'), { reply_markup: waitingKeyboard(ctx, opened.record) }));
+    await tellPlace(ctx, opened.record, opened.place);
+  });
+
+  async function tellPlace(ctx: BotContext, rec: CaseRecord, place: number | undefined): Promise<void> {
+    const hours = formatHours(h(ctx).hours.week, ctx.t);
+    let text: string;
+    if (rec.status === 'out_of_hours') text = ctx.t('handoff.family.outOfHours', { hours });
+    else if (rec.urgent) text = ctx.t('handoff.family.inLineUrgent');
+    else {
+      const operators = Math.max(1, h(ctx).service.operatorIds().length);
+      const minutes = Math.max(5, Math.round(((place ?? 1) * h(ctx).minutesPerCase) / operators));
+      text = ctx.t('handoff.family.inLine', { place: place ?? 1, minutes, hours });
+    }
+    if (place) await h(ctx).service.store.setFields(rec.id, { toldPlace: place });
+    await ctx.reply(text, { reply_markup: waitingKeyboard(ctx, rec) });
+  }
+
+  chats.callbackQuery(['hx', 'he'], async (ctx) => {
+    await ctx.answerCallbackQuery();
+    const rec = await h(ctx).service.store.openCaseOf(ctx.chat.id);
+    if (!rec) return void (await ctx.reply(ctx.t('errors.notNow')));
+    const ending = ctx.callbackQuery.data === 'he';
+    const closed = await h(ctx).service.close(rec.id, 'family', ending ? 'ended_by_family' : 'cancelled_by_family');
+    if (!closed) return void (await ctx.reply(ctx.t('errors.notNow')));
+    const feedback = ending ? InlineKeyboard.from([[{ text: ctx.t('handoff.family.feedbackGood'), callback_data: `hf|${rec.id}|1` }, { text: ctx.t('handoff.family.feedbackBad'), callback_data: `hf|${rec.id}|0` }]]) : undefined;
+    await ctx.reply(ctx.t(ending ? 'handoff.family.endedByYou' : 'handoff.family.cancelled') + (ending ? `\n\n${ctx.t('handoff.family.feedbackQuestion')}` : ''), feedback ? { reply_markup: feedback } : {});
+  });
+
+  chats.callbackQuery('hm', async (ctx) => {
+    await ctx.answerCallbackQuery();
+    await ctx.reply(ctx.t('handoff.family.leaveMessage'));
+  });
+
+  chats.callbackQuery('hc', async (ctx) => {
+    await ctx.answerCallbackQuery();
+    ctx.session.awaitingPhone = true;
+    await ctx.reply(ctx.t('handoff.family.callbackAsk'), {
+      reply_markup: { keyboard: [[{ text: ctx.t('handoff.family.buttons.sendPhone'), request_contact: true }]], one_time_keyboard: true, resize_keyboard: true },
+    });
+  });
+
+  chats.callbackQuery(/^hf\|([A-Z0-9]{4,8})\|([01])$/, async (ctx) => {
+    const rec = await h(ctx).service.store.get(ctx.match[1]!);
+    // Only the family of that case can rate it, once it is closed.
+    if (rec && rec.chatId === ctx.chat.id && rec.status === 'closed') {
+      await h(ctx).service.store.audit(rec.id, { type: 'feedback', by: 'family', at: Date.now(), detail: ctx.match[2] === '1' ? 'helped' : 'did_not_help' });
+    }
+    await ctx.answerCallbackQuery({ text: ctx.t('handoff.family.feedbackThanks') });
+    await ctx.editMessageReplyMarkup({ reply_markup: { inline_keyboard: [] } }).catch(() => undefined);
+  });
+
+  chats.command('forget', async (ctx, next) => {
+    const rec = await h(ctx).service.store.openCaseOf(ctx.chat.id);
+    if (rec && rec.status !== 'claimed') await h(ctx).service.close(rec.id, 'family', 'forgotten');
+    await h(ctx).service.store.forgetFamily(ctx.chat.id);
+    if (rec?.status === 'claimed') await ctx.reply(ctx.t('handoff.family.forgetWhileTalking'));
+    await next(); // the screening's own /forget erases the rest and confirms
+  });
+
+  // While a case is open, the family's messages go to the operators.
+  chats.on('message', async (ctx, next) => {
+    const text = ctx.message.text ?? ctx.message.caption ?? '';
+    const service = h(ctx).service;
+    const rec = await service.store.openCaseOf(ctx.chat.id);
+    if (ctx.session.awaitingPhone && rec) {
+      const phone = ctx.message.contact?.phone_number ?? (PHONE.test(text.trim()) ? text.trim() : undefined);
+      ctx.session.awaitingPhone = false;
+      if (phone) {
+        await service.store.setFields(rec.id, { callbackPhone: phone });
+        await service.store.audit(rec.id, { type: 'callback_requested', by: 'family', at: Date.now() });
+        await service.refreshCard((await service.store.get(rec.id))!);
+        return void (await ctx.reply(ctx.t('handoff.family.callbackSaved'), { reply_markup: { remove_keyboard: true } }));
+      }
+      if (!text.startsWith('/')) return void (await ctx.reply(ctx.t('handoff.family.badPhone'), { reply_markup: { remove_keyboard: true } }));
+    }
+    if (!rec || rec.status === 'closed') return next();
+    if (text.startsWith('/')) {
+      if (/^\/(start|help)\b/.test(text)) return void (await ctx.reply(ctx.t('handoff.family.alreadyOpen'), { reply_markup: waitingKeyboard(ctx, rec) }));
+      return next();
+    }
+    if (text && ctx.deps.cues.matches(text)) {
+      // Danger first: the numbers, then the operators see the message with the case marked urgent.
+      await ctx.reply(ctx.deps.renderer.emergencyText(ctx.t));
+      if (!rec.urgent) await service.markUrgent(rec);
+    }
+    if (rec.status === 'family_unreachable') await service.apply(rec.id, { type: 'FAMILY_RETURNED' }, { type: 'family_returned', by: 'family', at: Date.now() });
+    await service.fromFamily((await service.store.get(rec.id)) ?? rec, ctx.update.update_id, ctx.message.message_id);
+  });
+
+  chats.on('edited_message', async (ctx, next) => {
+    const rec = await h(ctx).service.store.openCaseOf(ctx.chat.id);
+    if (!rec) return next();
+    await ctx.reply(ctx.t('errors.edited'));
+  });
+
+  return composer;
+}

@@ -1,0 +1,350 @@
+/**
+ * The handoff line in process memory, for the terminal demo and unit tests.
+ * It mirrors RedisHandoffStore step by step (the Lua in redis-store.ts): the
+ * same flat string hash per case (codec.ts), the same index rules, the same
+ * line order. Every method does its read-check-write without an `await` in
+ * between, so concurrent calls interleave the way Lua scripts do: whole.
+ *
+ * Not mirrored: key TTLs (nothing here outlives the process anyway). The
+ * stats window is mirrored, since it changes what stats() returns.
+ */
+import {
+  byCreated,
+  DAY_SECONDS,
+  decodeEvent,
+  decodeRecord,
+  decodeRelay,
+  decodeTimer,
+  encodeEvent,
+  encodeFields,
+  encodePatch,
+  encodeRecord,
+  encodeRelay,
+  isHeld,
+  lineScore,
+  TIMER_KINDS,
+  timerMember,
+  type CaseHash,
+  type HashChange,
+} from './codec.js';
+import type { CasePatch, HandoffStore } from './store.js';
+import type { AuditEvent, CaseRecord, ClaimResult, DueTimer, RelayEntry, TimerKind } from './types.js';
+
+export interface MemoryHandoffStoreOptions {
+  /** Stats window in seconds, as RedisHandoffStore's ttlSeconds. Default 90 days. */
+  ttlSeconds?: number;
+  /** Milliseconds clock for setFields (Redis uses Date.now() there too). */
+  now?: () => number;
+}
+
+type Role = 'operator' | 'supervisor';
+type StatName = 'created' | 'claimed' | 'closed' | 'first_response';
+
+/** A sorted set: member → score, read in (score, member) order like Redis. */
+class SortedSet {
+  private readonly scores = new Map<string, number>();
+
+  add(member: string, score: number): void {
+    this.scores.set(member, score);
+  }
+
+  remove(member: string): boolean {
+    return this.scores.delete(member);
+  }
+
+  get size(): number {
+    return this.scores.size;
+  }
+
+  ordered(): [string, number][] {
+    return [...this.scores].sort(([ma, sa], [mb, sb]) => sa - sb || (ma < mb ? -1 : ma > mb ? 1 : 0));
+  }
+
+  removeBelow(score: number): void {
+    for (const [member, s] of this.scores) if (s < score) this.scores.delete(member);
+  }
+}
+
+function getOrCreate<K, V>(map: Map<K, V>, key: K, make: () => V): V {
+  let value = map.get(key);
+  if (value === undefined) {
+    value = make();
+    map.set(key, value);
+  }
+  return value;
+}
+
+function applied(before: CaseHash, change: HashChange): CaseHash {
+  const after: CaseHash = { ...before, ...change.set };
+  for (const field of change.del) delete after[field];
+  return after;
+}
+
+function normalize(after: CaseHash, at: string): void {
+  if (after.status === 'waiting' && after.enqueuedAt === undefined) after.enqueuedAt = at;
+}
+
+export class MemoryHandoffStore implements HandoffStore {
+  private readonly cases = new Map<string, CaseHash>();
+  private readonly auditTrails = new Map<string, string[]>();
+  private readonly pending = new Map<string, string[]>();
+  private readonly line = new SortedSet();
+  private readonly families = new Map<string, string>();
+  private readonly familyCases = new Map<string, Set<string>>();
+  private readonly topics = new Map<string, string>();
+  private readonly operatorCases = new Map<string, Set<string>>();
+  private readonly relaySeen = new Set<string>();
+  /** Insertion order is recording order, as relay:order's sequence. */
+  private readonly outbox = new Map<string, string>();
+  private readonly timers = new SortedSet();
+  private readonly roles = new Map<Role, Set<number>>();
+  private readonly statSets = new Map<StatName, SortedSet>();
+  private readonly windowMs: number;
+  private readonly now: () => number;
+
+  constructor(options: MemoryHandoffStoreOptions = {}) {
+    this.windowMs = (options.ttlSeconds ?? 90 * DAY_SECONDS) * 1000;
+    this.now = options.now ?? Date.now;
+  }
+
+  async create(rec: CaseRecord, event: AuditEvent): Promise<boolean> {
+    if (this.cases.has(rec.id)) return false;
+    const hash = encodeRecord(rec);
+    const ev = encodeEvent(event);
+    if (hash.chatId !== undefined && hash.status !== 'closed') {
+      const current = this.families.get(hash.chatId);
+      if (current !== undefined) {
+        const status = this.cases.get(current)?.status;
+        if (status !== undefined && status !== 'closed') return false;
+        this.families.delete(hash.chatId);
+      }
+    }
+    normalize(hash, ev.at!);
+    this.cases.set(rec.id, hash);
+    this.reindex(rec.id, {}, hash, ev.at!);
+    this.stat('created', Number(hash.createdAt), rec.id, ev.at!);
+    this.appendAudit(rec.id, ev);
+    return true;
+  }
+
+  async get(caseId: string): Promise<CaseRecord | undefined> {
+    const hash = this.cases.get(caseId);
+    return hash && decodeRecord(hash);
+  }
+
+  async openCaseOf(chatId: number): Promise<CaseRecord | undefined> {
+    const id = this.families.get(String(chatId));
+    const rec = id === undefined ? undefined : await this.get(id);
+    return rec && rec.status !== 'closed' && rec.chatId === chatId ? rec : undefined;
+  }
+
+  async caseOfTopic(topicId: number): Promise<CaseRecord | undefined> {
+    const id = this.topics.get(String(topicId));
+    const rec = id === undefined ? undefined : await this.get(id);
+    return rec?.topicId === topicId ? rec : undefined;
+  }
+
+  async update(caseId: string, expectedVersion: number, patch: CasePatch, event: AuditEvent): Promise<CaseRecord | undefined> {
+    const before = this.cases.get(caseId);
+    if (before === undefined || Number(before.version) !== expectedVersion) return undefined;
+    this.apply(caseId, before, encodePatch(patch), encodeEvent(event));
+    return this.get(caseId);
+  }
+
+  async claim(caseId: string, operatorId: number, expectedVersion: number, patch: CasePatch, event: AuditEvent): Promise<ClaimResult> {
+    const before = this.cases.get(caseId);
+    if (before === undefined) return { won: false, status: 'closed' };
+    if (before.status !== 'waiting' || Number(before.version) !== expectedVersion) {
+      const lost = decodeRecord(before)!;
+      const result: ClaimResult = { won: false, status: lost.status };
+      if (isHeld(lost.status) && lost.operatorId !== undefined) result.holder = lost.operatorId;
+      return result;
+    }
+    const after = decodeRecord(this.apply(caseId, before, encodePatch(patch, { operatorId }), encodeEvent(event)))!;
+    const result: ClaimResult = { won: true, status: after.status };
+    if (after.operatorId !== undefined) result.holder = after.operatorId;
+    return result;
+  }
+
+  async setFields(caseId: string, fields: CasePatch['fields']): Promise<void> {
+    const change = encodeFields(fields as Record<string, unknown> | undefined);
+    if (Object.keys(change.set).length === 0 && change.del.length === 0) return;
+    const before = this.cases.get(caseId);
+    if (before === undefined) return;
+    const at = String(this.now());
+    const after = applied(before, change);
+    normalize(after, at);
+    this.cases.set(caseId, after);
+    this.reindex(caseId, before, after, at);
+  }
+
+  /** UPDATE / CLAIM after their checks: new version, indexes, audit. */
+  private apply(caseId: string, before: CaseHash, change: HashChange, ev: Record<string, string>): CaseHash {
+    const after = applied(before, change);
+    after.version = String(Number(before.version) + 1);
+    normalize(after, ev.at!);
+    this.cases.set(caseId, after);
+    this.reindex(caseId, before, after, ev.at!);
+    this.appendAudit(caseId, ev);
+    return after;
+  }
+
+  /** The Lua reindex(), line by line. */
+  private reindex(id: string, before: CaseHash, after: CaseHash, at: string): void {
+    if (after.status === 'waiting') this.line.add(id, lineScore(after.urgent === '1', Number(after.enqueuedAt)));
+    else this.line.remove(id);
+
+    const heldBefore = isHeld(before.status) ? before.operatorId : undefined;
+    const heldAfter = isHeld(after.status) ? after.operatorId : undefined;
+    if (heldBefore !== undefined && heldBefore !== heldAfter) this.operatorCases.get(heldBefore)?.delete(id);
+    if (heldAfter !== undefined) getOrCreate(this.operatorCases, heldAfter, () => new Set()).add(id);
+
+    if (before.chatId !== undefined && (before.chatId !== after.chatId || after.status === 'closed')) {
+      if (this.families.get(before.chatId) === id) this.families.delete(before.chatId);
+    }
+    if (after.chatId !== undefined) {
+      if (after.status !== 'closed') {
+        const current = this.families.get(after.chatId);
+        if (current === undefined || current === id) this.families.set(after.chatId, id);
+      }
+      getOrCreate(this.familyCases, after.chatId, () => new Set()).add(id);
+    }
+
+    if (before.topicId !== undefined && before.topicId !== after.topicId) {
+      if (this.topics.get(before.topicId) === id) this.topics.delete(before.topicId);
+    }
+    if (after.topicId !== undefined) this.topics.set(after.topicId, id);
+
+    if (after.status === 'claimed' && before.status !== 'claimed') this.stat('claimed', Number(at), id, at);
+    if (after.status === 'closed' && before.status !== 'closed') {
+      this.stat('closed', Number(after.closedAt ?? at), id, at);
+      for (const kind of TIMER_KINDS) this.timers.remove(timerMember(id, kind));
+    }
+    if (after.firstResponseAt !== undefined && before.firstResponseAt === undefined) {
+      const wait = Number(after.firstResponseAt) - Number(after.createdAt);
+      this.stat('first_response', Number(after.firstResponseAt), `${id}|${wait}`, at);
+    }
+  }
+
+  private stat(name: StatName, score: number, member: string, at: string): void {
+    const set = getOrCreate(this.statSets, name, () => new SortedSet());
+    set.add(member, score);
+    set.removeBelow(Number(at) - this.windowMs);
+  }
+
+  private appendAudit(caseId: string, ev: Record<string, string>): void {
+    getOrCreate(this.auditTrails, caseId, () => []).push(JSON.stringify(ev));
+  }
+
+  async waiting(limit?: number): Promise<CaseRecord[]> {
+    const ids = this.line.ordered().map(([id]) => id);
+    return this.records(limit === undefined ? ids : ids.slice(0, Math.max(0, limit)));
+  }
+
+  async placeInLine(caseId: string): Promise<number | undefined> {
+    const index = this.line.ordered().findIndex(([id]) => id === caseId);
+    return index < 0 ? undefined : index + 1;
+  }
+
+  async casesOf(operatorId: number): Promise<CaseRecord[]> {
+    const ids = [...(this.operatorCases.get(String(operatorId)) ?? [])];
+    return this.records(ids)
+      .filter((r) => r.operatorId === operatorId)
+      .sort(byCreated);
+  }
+
+  private records(ids: string[]): CaseRecord[] {
+    return ids.map((id) => this.cases.get(id)).flatMap((hash) => (hash ? [decodeRecord(hash)!] : []));
+  }
+
+  async audit(caseId: string, event: AuditEvent): Promise<void> {
+    this.appendAudit(caseId, encodeEvent(event));
+  }
+
+  async auditTrail(caseId: string): Promise<AuditEvent[]> {
+    return (this.auditTrails.get(caseId) ?? []).map((raw) => decodeEvent(JSON.parse(raw) as Record<string, string>));
+  }
+
+  async keepPending(caseId: string, entry: RelayEntry): Promise<void> {
+    getOrCreate(this.pending, caseId, () => []).push(encodeRelay(entry));
+  }
+
+  async takePending(caseId: string): Promise<RelayEntry[]> {
+    const raw = this.pending.get(caseId) ?? [];
+    this.pending.delete(caseId);
+    return raw.map(decodeRelay);
+  }
+
+  async recordRelay(entry: RelayEntry): Promise<boolean> {
+    if (this.relaySeen.has(entry.key)) return false;
+    this.relaySeen.add(entry.key);
+    this.outbox.set(entry.key, encodeRelay(entry));
+    return true;
+  }
+
+  async unsentRelays(limit = 100): Promise<RelayEntry[]> {
+    return [...this.outbox.values()].slice(0, Math.max(0, limit)).map(decodeRelay);
+  }
+
+  async ackRelay(key: string): Promise<void> {
+    this.outbox.delete(key);
+  }
+
+  async schedule(caseId: string, kind: TimerKind, deadline: number): Promise<void> {
+    this.timers.add(timerMember(caseId, kind), deadline);
+  }
+
+  async cancelTimer(caseId: string, kind: TimerKind): Promise<void> {
+    this.timers.remove(timerMember(caseId, kind));
+  }
+
+  async takeDue(now: number, limit = 100): Promise<DueTimer[]> {
+    const due = this.timers
+      .ordered()
+      .filter(([, deadline]) => deadline <= now)
+      .slice(0, Math.max(0, limit));
+    for (const [member] of due) this.timers.remove(member);
+    return due.map(([member, deadline]) => decodeTimer(member, deadline));
+  }
+
+  async grantRole(role: Role, userId: number): Promise<void> {
+    getOrCreate(this.roles, role, () => new Set()).add(userId);
+  }
+
+  async revokeRole(role: Role, userId: number): Promise<void> {
+    this.roles.get(role)?.delete(userId);
+  }
+
+  async granted(role: Role): Promise<number[]> {
+    return [...(this.roles.get(role) ?? [])].sort((a, b) => a - b);
+  }
+
+  async stats(since: number): Promise<{ created: number; claimed: number; closed: number; waitingNow: number; firstResponseMs: number[] }> {
+    const from = (name: StatName) => (this.statSets.get(name)?.ordered() ?? []).filter(([, at]) => at >= since);
+    return {
+      created: from('created').length,
+      claimed: from('claimed').length,
+      closed: from('closed').length,
+      waitingNow: this.line.size,
+      firstResponseMs: from('first_response').map(([member]) => Number(member.slice(member.lastIndexOf('|') + 1))),
+    };
+  }
+
+  async forgetFamily(chatId: number): Promise<void> {
+    const chat = String(chatId);
+    const ids = new Set(this.familyCases.get(chat) ?? []);
+    const open = this.families.get(chat);
+    if (open !== undefined) ids.add(open);
+    for (const id of ids) {
+      const hash = this.cases.get(id);
+      if (hash) for (const field of ['chatId', 'callbackPhone', 'summary', 'consentAt']) delete hash[field];
+      this.pending.delete(id);
+    }
+    this.families.delete(chat);
+    this.familyCases.delete(chat);
+    for (const [key, raw] of this.outbox) {
+      const entry = decodeRelay(raw);
+      if (ids.has(entry.caseId) || entry.fromChatId === chatId) this.outbox.delete(key);
+    }
+  }
+}

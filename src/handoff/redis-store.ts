@@ -1,0 +1,538 @@
+/**
+ * The handoff line in Redis, the system of record for live cases.
+ *
+ * Key layout (every key under `prefix`):
+ *
+ *   case:<id>                  hash   the CaseRecord (codec.ts: scalars as strings, snapshot/summary JSON)   TTL
+ *   case:<id>:audit            stream audit trail, XADD fields type/by/at[/detail]                          TTL
+ *   case:<id>:pending          list   RelayEntry JSON the family wrote while waiting                        TTL
+ *   line                       zset   waiting cases; score = band·1e13 + enqueuedAt (band 0 urgent, 1 normal)
+ *   family:<chatId>            string the family's open case id (released on close)                         TTL
+ *   family:<chatId>:cases      set    every case of the family, for /forget                                 TTL
+ *   topic:<topicId>            string case id of an operators' forum topic                                   TTL
+ *   operator:<userId>:cases    set    cases the operator holds (status neither waiting nor closed)
+ *   relay:seen:<key>           string dedup marker of a recorded relay (SET NX)                   TTL relayDedupSeconds
+ *   relay:outbox               hash   key → RelayEntry JSON, recorded and not yet acknowledged
+ *   relay:order                zset   key → sequence number (outbox in recording order)
+ *   relay:seq                  string the sequence counter
+ *   timers                     zset   member "<caseId>|<kind>", score = absolute deadline (epoch ms)
+ *   roles:<role>               set    user ids granted at run time
+ *   stats:created|claimed|closed  zset  member case id, score = when; trimmed to the TTL window
+ *   stats:first_response       zset   member "<caseId>|<waitMs>", score = firstResponseAt
+ *
+ * "TTL" = `ttlSeconds` (default 90 days), refreshed on every write, so personal
+ * data (chat id, phone, summary, pending messages) never lives forever.
+ *
+ * Every change that touches more than one key is one Lua script (create,
+ * update, claim, setFields, takeDue, recordRelay, forgetFamily) or a MULTI
+ * where no read-then-write decision is needed (audit, keepPending,
+ * takePending, ackRelay). The scripts derive the secondary keys (family,
+ * topic, operator) from the record they read, so not every key is declared in
+ * KEYS: fine on one Redis primary, which is what this store targets; for
+ * Redis Cluster the prefix would need a hash tag ("{qamqor}:") so that all keys
+ * share a slot.
+ *
+ * Scripts run by EVALSHA with the SHA1 computed here, falling back to EVAL on
+ * NOSCRIPT (which also caches the script on the server). We do not use
+ * node-redis `defineScript` because that binds scripts to the client at
+ * createClient time; stores take any connected client (src/store/redis.ts),
+ * and a Redis restart that flushes the script cache is handled the same way.
+ */
+import { createHash } from 'node:crypto';
+import type { Redis } from '../store/redis.js';
+import {
+  byCreated,
+  DAY_SECONDS,
+  decodeEvent,
+  decodeRecord,
+  decodeRelay,
+  decodeTimer,
+  encodeEvent,
+  encodeFields,
+  encodePatch,
+  encodeRecord,
+  encodeRelay,
+  timerMember,
+  type CaseHash,
+  type HashChange,
+} from './codec.js';
+import type { CasePatch, HandoffStore } from './store.js';
+import type { AuditEvent, CaseRecord, CaseStatus, ClaimResult, DueTimer, RelayEntry, TimerKind } from './types.js';
+
+export interface RedisHandoffStoreOptions {
+  /** Prepended to every key, e.g. "qamqor:handoff:". */
+  prefix: string;
+  /** Lifetime of per-case and per-family keys, refreshed on write; also the stats window. Default 90 days. */
+  ttlSeconds?: number;
+  /** How long a relay key is remembered for deduplication. Default 7 days. */
+  relayDedupSeconds?: number;
+}
+
+/*
+ * Lua shared by the scripts that change a case. ARGV[1] is the prefix and
+ * ARGV[2] the TTL in seconds in all of them. Numbers that Redis must store
+ * exactly are formatted with %.0f: Lua's tostring keeps only 14 digits.
+ */
+const PRELUDE = `
+local P = ARGV[1]
+local TTL = ARGV[2]
+
+local function hgetall(key)
+  local flat = redis.call('HGETALL', key)
+  local t = {}
+  for i = 1, #flat, 2 do t[flat[i]] = flat[i + 1] end
+  return t
+end
+
+local function held(status)
+  return status ~= nil and status ~= 'waiting' and status ~= 'closed'
+end
+
+local function int(n)
+  return string.format('%.0f', n)
+end
+
+local function stat(name, score, member, at)
+  local key = P .. 'stats:' .. name
+  redis.call('ZADD', key, score, member)
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. int(tonumber(at) - tonumber(TTL) * 1000))
+end
+
+local function applied(before, change)
+  local after = {}
+  for k, v in pairs(before) do after[k] = v end
+  for k, v in pairs(change.set) do after[k] = v end
+  for _, k in ipairs(change.del) do after[k] = nil end
+  return after
+end
+
+-- A case that enters the line without a place keeps the time it entered.
+local function normalize(after, at)
+  if after.status == 'waiting' and after.enqueuedAt == nil then after.enqueuedAt = at end
+end
+
+local function write(key, before, after)
+  local sets = {}
+  for k, v in pairs(after) do
+    if before[k] ~= v then sets[#sets + 1] = k; sets[#sets + 1] = v end
+  end
+  if #sets > 0 then redis.call('HSET', key, unpack(sets)) end
+  local dels = {}
+  for k, _ in pairs(before) do
+    if after[k] == nil then dels[#dels + 1] = k end
+  end
+  if #dels > 0 then redis.call('HDEL', key, unpack(dels)) end
+  redis.call('EXPIRE', key, TTL)
+end
+
+-- The indexes follow the record: line, operator's cases, family, topic, stats, timers.
+local function reindex(id, before, after, at)
+  local line = P .. 'line'
+  if after.status == 'waiting' then
+    local band = 1
+    if after.urgent == '1' then band = 0 end
+    redis.call('ZADD', line, int(band * 1e13 + tonumber(after.enqueuedAt)), id)
+  else
+    redis.call('ZREM', line, id)
+  end
+
+  local heldBefore = held(before.status) and before.operatorId or nil
+  local heldAfter = held(after.status) and after.operatorId or nil
+  if heldBefore and heldBefore ~= heldAfter then redis.call('SREM', P .. 'operator:' .. heldBefore .. ':cases', id) end
+  if heldAfter then redis.call('SADD', P .. 'operator:' .. heldAfter .. ':cases', id) end
+
+  if before.chatId and (before.chatId ~= after.chatId or after.status == 'closed') then
+    local key = P .. 'family:' .. before.chatId
+    if redis.call('GET', key) == id then redis.call('DEL', key) end
+  end
+  if after.chatId then
+    local key = P .. 'family:' .. after.chatId
+    if after.status ~= 'closed' then
+      local current = redis.call('GET', key)
+      if current == false or current == id then redis.call('SET', key, id, 'EX', TTL) end
+    end
+    redis.call('SADD', key .. ':cases', id)
+    redis.call('EXPIRE', key .. ':cases', TTL)
+  end
+
+  if before.topicId and before.topicId ~= after.topicId then
+    local key = P .. 'topic:' .. before.topicId
+    if redis.call('GET', key) == id then redis.call('DEL', key) end
+  end
+  if after.topicId then redis.call('SET', P .. 'topic:' .. after.topicId, id, 'EX', TTL) end
+
+  if after.status == 'claimed' and before.status ~= 'claimed' then stat('claimed', at, id, at) end
+  if after.status == 'closed' and before.status ~= 'closed' then
+    stat('closed', after.closedAt or at, id, at)
+    redis.call('ZREM', P .. 'timers', id .. '|first_response', id .. '|next_response')
+  end
+  if after.firstResponseAt and not before.firstResponseAt then
+    local wait = tonumber(after.firstResponseAt) - tonumber(after.createdAt)
+    stat('first_response', after.firstResponseAt, id .. '|' .. int(wait), at)
+  end
+end
+
+local function audit(id, ev)
+  local key = P .. 'case:' .. id .. ':audit'
+  local fields = { 'type', ev.type, 'by', ev.by, 'at', ev.at }
+  if ev.detail then fields[#fields + 1] = 'detail'; fields[#fields + 1] = ev.detail end
+  redis.call('XADD', key, '*', unpack(fields))
+  redis.call('EXPIRE', key, TTL)
+end
+`;
+
+/**
+ * create: KEYS[1] case:<id>; ARGV prefix, ttl, id, record hash JSON, event JSON.
+ * Refuses an existing id, and a family that already has an open case (a stale
+ * family index pointing at a closed or expired case is cleared).
+ */
+const CREATE = `${PRELUDE}
+local id = ARGV[3]
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local rec = cjson.decode(ARGV[4])
+local ev = cjson.decode(ARGV[5])
+if rec.chatId and rec.status ~= 'closed' then
+  local key = P .. 'family:' .. rec.chatId
+  local current = redis.call('GET', key)
+  if current then
+    local status = redis.call('HGET', P .. 'case:' .. current, 'status')
+    if status and status ~= 'closed' then return 0 end
+    redis.call('DEL', key)
+  end
+end
+normalize(rec, ev.at)
+write(KEYS[1], {}, rec)
+reindex(id, {}, rec, ev.at)
+stat('created', rec.createdAt, id, ev.at)
+audit(id, ev)
+return 1
+`;
+
+/** update: KEYS[1] case:<id>; ARGV prefix, ttl, id, expected version, change JSON, event JSON. Nil on a stale version. */
+const UPDATE = `${PRELUDE}
+local id = ARGV[3]
+local before = hgetall(KEYS[1])
+if before.id == nil or tonumber(before.version) ~= tonumber(ARGV[4]) then return false end
+local ev = cjson.decode(ARGV[6])
+local after = applied(before, cjson.decode(ARGV[5]))
+after.version = int(tonumber(before.version) + 1)
+normalize(after, ev.at)
+write(KEYS[1], before, after)
+reindex(id, before, after, ev.at)
+audit(id, ev)
+return redis.call('HGETALL', KEYS[1])
+`;
+
+/**
+ * claim: as update, but only a waiting case at the expected version is taken.
+ * Returns {won, status, holder}; the loser learns the status and holder it lost to.
+ */
+const CLAIM = `${PRELUDE}
+local id = ARGV[3]
+local before = hgetall(KEYS[1])
+if before.id == nil then return { 0, 'closed', '' } end
+if before.status ~= 'waiting' or tonumber(before.version) ~= tonumber(ARGV[4]) then
+  local holder = ''
+  if held(before.status) and before.operatorId then holder = before.operatorId end
+  return { 0, before.status, holder }
+end
+local ev = cjson.decode(ARGV[6])
+local after = applied(before, cjson.decode(ARGV[5]))
+after.version = int(tonumber(before.version) + 1)
+normalize(after, ev.at)
+write(KEYS[1], before, after)
+reindex(id, before, after, ev.at)
+audit(id, ev)
+return { 1, after.status, after.operatorId or '' }
+`;
+
+/** setFields: KEYS[1] case:<id>; ARGV prefix, ttl, id, change JSON, now. No version change, no audit; a missing case stays missing. */
+const SET_FIELDS = `${PRELUDE}
+local id = ARGV[3]
+local before = hgetall(KEYS[1])
+if before.id == nil then return 0 end
+local after = applied(before, cjson.decode(ARGV[4]))
+normalize(after, ARGV[5])
+write(KEYS[1], before, after)
+reindex(id, before, after, ARGV[5])
+return 1
+`;
+
+/** takeDue: KEYS[1] timers; ARGV now, limit. Takes and removes due timers in one step, so each goes to one caller. */
+const TAKE_DUE = `
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'WITHSCORES', 'LIMIT', 0, ARGV[2])
+for i = 1, #due, 2 do redis.call('ZREM', KEYS[1], due[i]) end
+return due
+`;
+
+/**
+ * recordRelay: KEYS relay:seen:<key>, relay:outbox, relay:order, relay:seq;
+ * ARGV key, entry JSON, dedup TTL. The marker and the outbox entry are written
+ * together, so a recorded relay is never both "seen" and missing from the outbox.
+ */
+const RECORD_RELAY = `
+if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[3]) then return 0 end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[3], redis.call('INCR', KEYS[4]), ARGV[1])
+return 1
+`;
+
+/**
+ * forgetFamily: ARGV prefix, ttl (unused), chat id. Strips personal fields from
+ * every case of the family, drops their pending messages, unsent relays and
+ * the family's index keys. Status and audit trail stay.
+ */
+const FORGET = `${PRELUDE}
+local chat = ARGV[3]
+local familyKey = P .. 'family:' .. chat
+local ids = redis.call('SMEMBERS', familyKey .. ':cases')
+local open = redis.call('GET', familyKey)
+if open then ids[#ids + 1] = open end
+local mine = {}
+for _, id in ipairs(ids) do
+  mine[id] = true
+  local key = P .. 'case:' .. id
+  if redis.call('EXISTS', key) == 1 then
+    redis.call('HDEL', key, 'chatId', 'callbackPhone', 'summary', 'consentAt')
+  end
+  redis.call('DEL', key .. ':pending')
+end
+redis.call('DEL', familyKey, familyKey .. ':cases')
+local outbox = redis.call('HGETALL', P .. 'relay:outbox')
+for i = 1, #outbox, 2 do
+  local entry = cjson.decode(outbox[i + 1])
+  if mine[entry.caseId] or entry.fromChatId == tonumber(chat) then
+    redis.call('HDEL', P .. 'relay:outbox', outbox[i])
+    redis.call('ZREM', P .. 'relay:order', outbox[i])
+  end
+end
+return #ids
+`;
+
+class LuaScript {
+  readonly sha: string;
+
+  constructor(readonly source: string) {
+    this.sha = createHash('sha1').update(source).digest('hex');
+  }
+
+  async run(redis: Redis, keys: string[], args: string[]): Promise<unknown> {
+    try {
+      return await redis.evalSha(this.sha, { keys, arguments: args });
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      return redis.eval(this.source, { keys, arguments: args });
+    }
+  }
+}
+
+const SCRIPTS = {
+  create: new LuaScript(CREATE),
+  update: new LuaScript(UPDATE),
+  claim: new LuaScript(CLAIM),
+  setFields: new LuaScript(SET_FIELDS),
+  takeDue: new LuaScript(TAKE_DUE),
+  recordRelay: new LuaScript(RECORD_RELAY),
+  forget: new LuaScript(FORGET),
+};
+
+function pairsToHash(flat: unknown): CaseHash {
+  const hash: CaseHash = {};
+  if (!Array.isArray(flat)) return hash;
+  for (let i = 0; i + 1 < flat.length; i += 2) hash[String(flat[i])] = String(flat[i + 1]);
+  return hash;
+}
+
+const changeJson = (change: HashChange): string => JSON.stringify(change);
+
+export class RedisHandoffStore implements HandoffStore {
+  private readonly prefix: string;
+  private readonly ttl: string;
+  private readonly relayDedup: string;
+
+  constructor(
+    private readonly redis: Redis,
+    options: RedisHandoffStoreOptions,
+  ) {
+    const ttlSeconds = options.ttlSeconds ?? 90 * DAY_SECONDS;
+    const relayDedupSeconds = options.relayDedupSeconds ?? 7 * DAY_SECONDS;
+    for (const [name, value] of [['ttlSeconds', ttlSeconds], ['relayDedupSeconds', relayDedupSeconds]] as const) {
+      if (!Number.isInteger(value) || value <= 0) throw new RangeError(`${name} must be a positive integer, got ${value}`);
+    }
+    this.prefix = options.prefix;
+    this.ttl = String(ttlSeconds);
+    this.relayDedup = String(relayDedupSeconds);
+  }
+
+  private key(...parts: (string | number)[]): string {
+    return this.prefix + parts.join(':');
+  }
+
+  async create(rec: CaseRecord, event: AuditEvent): Promise<boolean> {
+    const reply = await SCRIPTS.create.run(
+      this.redis,
+      [this.key('case', rec.id)],
+      [this.prefix, this.ttl, rec.id, JSON.stringify(encodeRecord(rec)), JSON.stringify(encodeEvent(event))],
+    );
+    return reply === 1;
+  }
+
+  async get(caseId: string): Promise<CaseRecord | undefined> {
+    return decodeRecord(await this.redis.hGetAll(this.key('case', caseId)));
+  }
+
+  async openCaseOf(chatId: number): Promise<CaseRecord | undefined> {
+    const id = await this.redis.get(this.key('family', chatId));
+    if (id === null) return undefined;
+    const rec = await this.get(id);
+    return rec && rec.status !== 'closed' && rec.chatId === chatId ? rec : undefined;
+  }
+
+  async caseOfTopic(topicId: number): Promise<CaseRecord | undefined> {
+    const id = await this.redis.get(this.key('topic', topicId));
+    if (id === null) return undefined;
+    const rec = await this.get(id);
+    return rec?.topicId === topicId ? rec : undefined;
+  }
+
+  async update(caseId: string, expectedVersion: number, patch: CasePatch, event: AuditEvent): Promise<CaseRecord | undefined> {
+    const reply = await SCRIPTS.update.run(
+      this.redis,
+      [this.key('case', caseId)],
+      [this.prefix, this.ttl, caseId, String(expectedVersion), changeJson(encodePatch(patch)), JSON.stringify(encodeEvent(event))],
+    );
+    return reply === null ? undefined : decodeRecord(pairsToHash(reply));
+  }
+
+  async claim(caseId: string, operatorId: number, expectedVersion: number, patch: CasePatch, event: AuditEvent): Promise<ClaimResult> {
+    const reply = (await SCRIPTS.claim.run(
+      this.redis,
+      [this.key('case', caseId)],
+      [
+        this.prefix,
+        this.ttl,
+        caseId,
+        String(expectedVersion),
+        changeJson(encodePatch(patch, { operatorId })),
+        JSON.stringify(encodeEvent(event)),
+      ],
+    )) as [number, string, string];
+    const [won, status, holder] = reply;
+    const result: ClaimResult = { won: won === 1, status: status as CaseStatus };
+    if (holder !== '') result.holder = Number(holder);
+    return result;
+  }
+
+  async setFields(caseId: string, fields: CasePatch['fields']): Promise<void> {
+    const change = encodeFields(fields as Record<string, unknown> | undefined);
+    if (Object.keys(change.set).length === 0 && change.del.length === 0) return;
+    await SCRIPTS.setFields.run(this.redis, [this.key('case', caseId)], [this.prefix, this.ttl, caseId, changeJson(change), String(Date.now())]);
+  }
+
+  async waiting(limit?: number): Promise<CaseRecord[]> {
+    const ids = await this.redis.zRange(this.key('line'), 0, limit === undefined ? -1 : limit - 1);
+    return this.records(ids);
+  }
+
+  async placeInLine(caseId: string): Promise<number | undefined> {
+    const rank = await this.redis.zRank(this.key('line'), caseId);
+    return rank === null ? undefined : rank + 1;
+  }
+
+  async casesOf(operatorId: number): Promise<CaseRecord[]> {
+    const ids = await this.redis.sMembers(this.key('operator', operatorId, 'cases'));
+    const records = await this.records(ids);
+    return records.filter((r) => r.operatorId === operatorId).sort(byCreated);
+  }
+
+  /** Records by id in order, fetched in one pipeline; ids whose case expired are skipped. */
+  private async records(ids: string[]): Promise<CaseRecord[]> {
+    const hashes = await Promise.all(ids.map((id) => this.redis.hGetAll(this.key('case', id))));
+    return hashes.map(decodeRecord).filter((r): r is CaseRecord => r !== undefined);
+  }
+
+  async audit(caseId: string, event: AuditEvent): Promise<void> {
+    const key = this.key('case', caseId, 'audit');
+    await this.redis.multi().xAdd(key, '*', encodeEvent(event)).expire(key, Number(this.ttl)).exec();
+  }
+
+  async auditTrail(caseId: string): Promise<AuditEvent[]> {
+    const entries = await this.redis.xRange(this.key('case', caseId, 'audit'), '-', '+');
+    return (entries ?? []).map((e) => decodeEvent(e.message as Record<string, string>));
+  }
+
+  async keepPending(caseId: string, entry: RelayEntry): Promise<void> {
+    const key = this.key('case', caseId, 'pending');
+    await this.redis.multi().rPush(key, encodeRelay(entry)).expire(key, Number(this.ttl)).exec();
+  }
+
+  async takePending(caseId: string): Promise<RelayEntry[]> {
+    const key = this.key('case', caseId, 'pending');
+    const [raw] = (await this.redis.multi().lRange(key, 0, -1).del(key).exec()) as unknown as [string[], number];
+    return raw.map(decodeRelay);
+  }
+
+  async recordRelay(entry: RelayEntry): Promise<boolean> {
+    const reply = await SCRIPTS.recordRelay.run(
+      this.redis,
+      [this.key('relay', 'seen', entry.key), this.key('relay', 'outbox'), this.key('relay', 'order'), this.key('relay', 'seq')],
+      [entry.key, encodeRelay(entry), this.relayDedup],
+    );
+    return reply === 1;
+  }
+
+  async unsentRelays(limit = 100): Promise<RelayEntry[]> {
+    const keys = await this.redis.zRange(this.key('relay', 'order'), 0, limit - 1);
+    if (keys.length === 0) return [];
+    const raw = await this.redis.hmGet(this.key('relay', 'outbox'), keys);
+    return raw.filter((r): r is string => typeof r === 'string').map(decodeRelay);
+  }
+
+  async ackRelay(key: string): Promise<void> {
+    await this.redis.multi().hDel(this.key('relay', 'outbox'), key).zRem(this.key('relay', 'order'), key).exec();
+  }
+
+  async schedule(caseId: string, kind: TimerKind, deadline: number): Promise<void> {
+    await this.redis.zAdd(this.key('timers'), { score: deadline, value: timerMember(caseId, kind) });
+  }
+
+  async cancelTimer(caseId: string, kind: TimerKind): Promise<void> {
+    await this.redis.zRem(this.key('timers'), timerMember(caseId, kind));
+  }
+
+  async takeDue(now: number, limit = 100): Promise<DueTimer[]> {
+    const flat = (await SCRIPTS.takeDue.run(this.redis, [this.key('timers')], [String(now), String(limit)])) as string[];
+    const due: DueTimer[] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) due.push(decodeTimer(flat[i]!, Number(flat[i + 1])));
+    return due;
+  }
+
+  async grantRole(role: 'operator' | 'supervisor', userId: number): Promise<void> {
+    await this.redis.sAdd(this.key('roles', role), String(userId));
+  }
+
+  async revokeRole(role: 'operator' | 'supervisor', userId: number): Promise<void> {
+    await this.redis.sRem(this.key('roles', role), String(userId));
+  }
+
+  async granted(role: 'operator' | 'supervisor'): Promise<number[]> {
+    return (await this.redis.sMembers(this.key('roles', role))).map(Number).sort((a, b) => a - b);
+  }
+
+  async stats(since: number): Promise<{ created: number; claimed: number; closed: number; waitingNow: number; firstResponseMs: number[] }> {
+    const [created, claimed, closed, waitingNow, firstResponses] = (await this.redis
+      .multi()
+      .zCount(this.key('stats', 'created'), since, '+inf')
+      .zCount(this.key('stats', 'claimed'), since, '+inf')
+      .zCount(this.key('stats', 'closed'), since, '+inf')
+      .zCard(this.key('line'))
+      .zRangeByScore(this.key('stats', 'first_response'), since, '+inf')
+      .exec()) as unknown as [number, number, number, number, string[]];
+    const firstResponseMs = firstResponses.map((member) => Number(member.slice(member.lastIndexOf('|') + 1)));
+    return { created, claimed, closed, waitingNow, firstResponseMs };
+  }
+
+  async forgetFamily(chatId: number): Promise<void> {
+    await SCRIPTS.forget.run(this.redis, [this.key('family', chatId)], [this.prefix, this.ttl, String(chatId)]);
+  }
+}
