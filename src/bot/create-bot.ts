@@ -48,8 +48,7 @@ export function createBot(token: string, deps: BotDeps, config: BotConfig<BotCon
 
   // Groups and channels are not for families: say so once when addressed, otherwise stay quiet.
   bot.chatType(['group', 'supergroup']).on('message', async (ctx, next) => {
-    const text = ctx.message.text ?? '';
-    if (text.startsWith('/') || text.includes(`@${ctx.me.username}`)) await ctx.reply(ctx.t('errors.groupChat'));
+    if (addressedToUs(ctx.message.text ?? '', ctx.me.username)) await ctx.reply(ctx.t('errors.groupChat'));
     else await next();
   });
 
@@ -73,6 +72,13 @@ export function createBot(token: string, deps: BotDeps, config: BotConfig<BotCon
   privateOnly.use(handoffFamilyComposer());
   privateOnly.use(family);
   return bot;
+}
+
+/** A command for us ("/start", "/start@us", not "/start@another_bot") or a mention of us. */
+function addressedToUs(text: string, username: string): boolean {
+  const command = /^\/\w+(?:@(\w+))?/.exec(text);
+  if (command) return command[1] === undefined || command[1].toLowerCase() === username.toLowerCase();
+  return text.toLowerCase().includes(`@${username.toLowerCase()}`);
 }
 
 function describe(error: unknown): string {

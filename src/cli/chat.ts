@@ -43,7 +43,7 @@ telegram.onCall = (call: ApiCall) => {
     console.log(`\n🤖 ${String(p.text)}`);
     const rows = (p.reply_markup as { inline_keyboard?: { text: string; callback_data: string }[][] } | undefined)?.inline_keyboard;
     if (rows?.length) {
-      const id = telegram.calls.filter((c) => c.method === 'sendMessage').length; // the id the fake API gives this message
+      const id = (call.result as { message_id: number } | undefined)?.message_id ?? 0;
       buttons = rows.flat().map((b) => ({ text: b.text, data: b.callback_data, messageId: id }));
       console.log(buttons.map((b, i) => `  [${i + 1}] ${b.text}`).join('\n'));
     }

@@ -32,8 +32,9 @@
  * Redis Cluster the prefix would need a hash tag ("{qamqor}:") so that all keys
  * share a slot.
  *
- * Scripts run by EVALSHA with the SHA1 computed here, falling back to EVAL on
- * NOSCRIPT (which also caches the script on the server). We do not use
+ * Scripts run by EVALSHA with the SHA1 computed here; on NOSCRIPT (first use,
+ * or after a Redis restart flushed the script cache) one SCRIPT LOAD per
+ * connection is shared by every waiting call, which then retries. We do not use
  * node-redis `defineScript` because that binds scripts to the client at
  * createClient time; stores take any connected client (src/store/redis.ts),
  * and a Redis restart that flushes the script cache is handled the same way.
@@ -311,6 +312,8 @@ return #ids
 
 class LuaScript {
   readonly sha: string;
+  /** One SCRIPT LOAD in flight per connection, however many calls hit NOSCRIPT at once. */
+  private readonly loading = new WeakMap<Redis, Promise<unknown>>();
 
   constructor(readonly source: string) {
     this.sha = createHash('sha1').update(source).digest('hex');
@@ -320,10 +323,26 @@ class LuaScript {
     try {
       return await redis.evalSha(this.sha, { keys, arguments: args });
     } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      if (!isNoScript(error)) throw error;
+    }
+    let loading = this.loading.get(redis);
+    if (loading === undefined) {
+      loading = redis.scriptLoad(this.source).finally(() => this.loading.delete(redis));
+      this.loading.set(redis, loading);
+    }
+    await loading;
+    try {
+      return await redis.evalSha(this.sha, { keys, arguments: args });
+    } catch (error) {
+      // Flushed again in between: send the source itself.
+      if (!isNoScript(error)) throw error;
       return redis.eval(this.source, { keys, arguments: args });
     }
   }
+}
+
+function isNoScript(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('NOSCRIPT');
 }
 
 const SCRIPTS = {

@@ -114,7 +114,7 @@ export class FamilyDriver {
       this.texts.push(String(call.payload.text));
       const rows = (call.payload.reply_markup as { inline_keyboard?: { text: string; callback_data: string }[][] } | undefined)?.inline_keyboard;
       if (rows?.length) {
-        const id = this.harness.telegram.calls.filter((c) => c.method === 'sendMessage').indexOf(call) + 1;
+        const id = (call.result as { message_id: number } | undefined)?.message_id ?? 0;
         this.buttons = rows.flat().map((b) => ({ text: b.text, data: b.callback_data, messageId: id }));
       }
     }
