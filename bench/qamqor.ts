@@ -4,7 +4,7 @@
  */
 import type { Bot } from 'grammy';
 import { createDeps } from '../src/app.js';
-import type { BotContext } from '../src/bot/context.js';
+import type { BotContext, BotDeps } from '../src/bot/context.js';
 import { createBot } from '../src/bot/create-bot.js';
 import { FAKE_BOT_INFO } from '../src/bot/in-process-api.js';
 import { createLogger } from '../src/log.js';
@@ -14,9 +14,15 @@ import { pressUpdate, startUpdate } from './family.js';
 
 export const TODAY = '2026-11-21';
 
-export function createQamqorBot(telegram: FakeTelegram, redis: Redis | undefined, prefix: string): Bot<BotContext> {
+export interface Qamqor {
+  bot: Bot<BotContext>;
+  deps: BotDeps;
+}
+
+/** The production composition (createDeps + createBot), with Redis stores when a client is given. */
+export function createQamqor(telegram: FakeTelegram, redis: Redis | undefined, prefix: string): Qamqor {
   const deps = createDeps({ redis, prefix, dialogTtlDays: 30, log: createLogger('silent'), logSalt: 'bench', today: () => TODAY });
-  return createBot('0:bench', deps, { botInfo: FAKE_BOT_INFO, client: { fetch: telegram.fetch } });
+  return { bot: createBot('0:bench', deps, { botInfo: FAKE_BOT_INFO, client: { fetch: telegram.fetch } }), deps };
 }
 
 /** What a family sees: the intro, then one screen per answer it gives. */
@@ -30,7 +36,7 @@ export interface Questionnaire {
 /** Walks one family (memory stores) through `answers` answers and keeps every screen it was shown. */
 export async function captureQuestionnaire(answers: number): Promise<Questionnaire> {
   const telegram = new FakeTelegram();
-  const bot = createQamqorBot(telegram, undefined, 'capture:');
+  const { bot } = createQamqor(telegram, undefined, 'capture:');
   const chatId = 1;
   const shown = (): Keyboard => {
     const k = telegram.lastKeyboard.get(chatId);

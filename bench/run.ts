@@ -4,7 +4,7 @@
  * measured in one run and printed as ratios (DESIGN.md: no timed assertions in
  * tests). Needs Redis: REDIS_URL, or a throwaway redis-server on loopback.
  *
- *   BENCH_FAMILIES=200  measured families per implementation
+ *   BENCH_SLOTS=100  families in flight per implementation (× 3 generations)
  */
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -15,14 +15,22 @@ import { startTestRedis } from '../tests/helpers/redis-server.js';
 import { createConversationsBot } from './conversations.js';
 import { FakeTelegram } from './fake-telegram.js';
 import { pressUpdate, startUpdate } from './family.js';
-import { captureQuestionnaire, createQamqorBot } from './qamqor.js';
+import { measurePhases, PHASES, type PhaseMeans } from './phases.js';
+import { captureQuestionnaire, createQamqor } from './qamqor.js';
+import { mulberry32, schedule } from './schedule.js';
 
 const ANSWERS = 30;
-const FAMILIES = positiveInt(process.env.BENCH_FAMILIES, 200);
-const WARMUP_FAMILIES = 20;
+/** Families answering at the same time; each runs GENERATIONS families in turn (~200 samples per step by default). */
+const SLOTS = positiveInt(process.env.BENCH_SLOTS, 100);
+const GENERATIONS = 3;
+const FAMILIES = SLOTS * GENERATIONS;
+const WARMUP_FAMILIES = 10;
 /** Updates per family: /start, consent, then one per answer. */
 const UPDATES = ANSWERS + 2;
 const REPORT_STEPS = [1, 15, 30];
+/** The instrumented pass: fewer families, and step 29 (the last question screen) beside step 30 (the summary). */
+const PHASE_SLOTS = 60;
+const PHASE_STEPS = [1, 15, 29, 30];
 
 interface Impl {
   name: string;
@@ -46,7 +54,7 @@ async function main(): Promise<void> {
     const questionnaire = await captureQuestionnaire(ANSWERS);
     const qamqor: Impl = {
       name: 'qamqor',
-      bot: createQamqorBot(telegram, redis, `${prefix}q:`) as unknown as Bot<Context>,
+      bot: createQamqor(telegram, redis, `${prefix}q:`).bot as unknown as Bot<Context>,
       chatBase: 1_000_000,
       keys: (id) => [`${prefix}q:dialog:${id}`, `${prefix}q:session:${id}`],
       stateKey: (id) => `${prefix}q:dialog:${id}`,
@@ -67,22 +75,11 @@ async function main(): Promise<void> {
       for (let u = 0; u < UPDATES; u++) for (const impl of impls) await step(impl, telegram, impl.chatBase + 900_000 + f, u, false);
     }
 
-    // Families start in staggered cohorts, so every round mixes early and late steps (time drifts —
-    // Redis growing, GC — fall on all steps alike) and no family is touched twice in a row.
-    const start = (f: number) => f % UPDATES;
-    const rounds = UPDATES + (UPDATES - 1);
+    // Every round mixes all steps in equal share (see schedule.ts); each update goes to both bots, in random order.
     const rng = mulberry32(42);
-    for (let r = 0; r < rounds; r++) {
-      const active: { f: number; u: number }[] = [];
-      for (let f = 0; f < FAMILIES; f++) {
-        const u = r - start(f);
-        if (u >= 0 && u < UPDATES) active.push({ f, u });
-      }
-      shuffle(active, rng);
-      for (const { f, u } of active) {
-        const order = rng() < 0.5 ? impls : [...impls].reverse();
-        for (const impl of order) await step(impl, telegram, impl.chatBase + f, u, true);
-      }
+    for (const { family, u, record } of schedule(SLOTS, GENERATIONS, UPDATES, rng)) {
+      const order = rng() < 0.5 ? impls : [...impls].reverse();
+      for (const impl of order) await step(impl, telegram, impl.chatBase + family, u, record);
     }
 
     // Both bots must have shown the same last screen to every family, or the comparison is void.
@@ -94,8 +91,10 @@ async function main(): Promise<void> {
 
     const bytes = new Map<string, Bytes>();
     for (const impl of impls) bytes.set(impl.name, await measureBytes(redis, impl));
+    const phases = await measurePhases(telegram, redis, `${prefix}p:`, PHASE_SLOTS, GENERATIONS, 3_000_000, ANSWERS, PHASE_STEPS);
     const elapsed = (performance.now() - started) / 1000;
     print(impls, bytes, elapsed, telegram);
+    printPhases(phases);
   } finally {
     await deleteKeys(redis, `${prefix}*`);
     redis.destroy();
@@ -144,7 +143,8 @@ function print(impls: Impl[], bytes: Map<string, Bytes>, elapsed: number, telegr
   const [q, c] = impls as [Impl, Impl];
   const p = (impl: Impl, s: number, pct: number) => percentile(impl.times[s]!, pct);
   const cpu = os.cpus();
-  console.log(`\nQamqor vs @grammyjs/conversations — ${ANSWERS}-question screening, ${FAMILIES} families × ${ANSWERS} answers each, one run`);
+  console.log(`\nQamqor vs @grammyjs/conversations — ${ANSWERS}-question screening, ${FAMILIES} families × ${ANSWERS} answers each (${SLOTS} at a time), one run`);
+  console.log(`${q.times[1]!.length} timed updates per step and implementation`);
   console.log(`node ${process.version}, ${cpu.length} × ${cpu[0]?.model.trim() ?? 'cpu'}, Redis on loopback; ${elapsed.toFixed(1)} s; Bot API faked in-process (${[...telegram.counts.values()].reduce((a, b) => a + b, 0)} calls)\n`);
 
   const head = ['', ...REPORT_STEPS.map((s) => `step ${s} p50/p99 ms`), 'step30/step1 p50 (p99)', 'state B', 'Redis B/family'];
@@ -171,13 +171,28 @@ function print(impls: Impl[], bytes: Map<string, Bytes>, elapsed: number, telegr
 
   // The per-step p50 curve shows whether the cost is flat or grows with the step.
   console.log('\np50 ms by step (every 5th):');
-  const steps = [1, 5, 10, 15, 20, 25, 30];
+  const steps = [1, 5, 10, 15, 20, 25, 29, 30];
   table([['step', ...steps.map(String)], ...impls.map((impl) => [impl.name, ...steps.map((s) => fmt(p(impl, s, 50)))])]);
 
   const flat = p(q, 30, 50) / p(q, 1, 50);
+  const flatQuestions = p(q, 29, 50) / p(q, 1, 50);
   console.log('\nTargets (Qamqor):');
   console.log(`  per-update cost flat, step30/step1 p50 ≤ 1.2: ${flat.toFixed(2)} → ${flat <= 1.2 ? 'holds' : 'MISSED'}`);
+  const pooled = (impl: Impl, from: number, to: number) => percentile(impl.times.slice(from, to + 1).flat(), 50);
+  const trend = pooled(q, 25, 29) / pooled(q, 1, 5);
+  console.log(`    answer 30 brings the summary screen, answers 1–29 a question: step29/step1 ${flatQuestions.toFixed(2)}; pooled p50 steps 25–29 ÷ 1–5 ${trend.toFixed(2)} (conversations ${(pooled(c, 25, 29) / pooled(c, 1, 5)).toFixed(2)})`);
   console.log(`  snapshot ≤ 4096 B per family: dialog JSON ${Math.round(bq.state)} B (max ${bq.stateMax}) → ${bq.stateMax <= 4096 ? 'holds' : 'MISSED'}`);
+}
+
+function printPhases(phases: PhaseMeans): void {
+  const steps = [...phases.keys()];
+  console.log(`\nQamqor, where an update's time goes (mean ms of the fastest 90%, separate instrumented pass, ${PHASE_SLOTS * GENERATIONS} families):`);
+  const total = (s: number) => PHASES.reduce((sum, ph) => sum + phases.get(s)![ph], 0);
+  table([
+    ['phase', ...steps.map((s) => `step ${s}`)],
+    ...PHASES.map((ph) => [ph, ...steps.map((s) => fmt(phases.get(s)![ph]))]),
+    ['total', ...steps.map((s) => fmt(total(s)))],
+  ]);
 }
 
 function table(rows: string[][]): void {
@@ -204,27 +219,8 @@ async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
 
 function positiveInt(raw: string | undefined, fallback: number): number {
   const n = Number(raw ?? fallback);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`BENCH_FAMILIES must be a positive integer, got ${raw}`);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`BENCH_SLOTS must be a positive integer, got ${raw}`);
   return n;
-}
-
-/** A seeded generator, so two runs shuffle alike. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function shuffle<X>(items: X[], rng: () => number): void {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(rng() * (i + 1));
-    [items[i], items[j]] = [items[j]!, items[i]!];
-  }
 }
 
 await main();

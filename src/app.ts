@@ -35,6 +35,8 @@ export interface AppOptions {
     adminIds: number[];
     /** A store to use instead of the default (Redis when given, memory otherwise). */
     store?: HandoffStore;
+    /** The handoff's clock (epoch ms), Date.now by default; tests move it to fire timers. */
+    now?: () => number;
   };
 }
 

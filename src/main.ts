@@ -76,13 +76,25 @@ async function main(config: Config): Promise<void> {
     }
     res.writeHead(404).end();
   });
-  server.listen(config.PORT);
+  // A busy or forbidden port is a bad setting: one line, not an unhandled 'error' event with a stack trace.
+  await new Promise<void>((resolve, reject) => {
+    const refuse = (e: NodeJS.ErrnoException) => reject(new ConfigError([`PORT: cannot listen on ${config.PORT} (${e.code ?? e.message})`]));
+    server.once('error', refuse);
+    server.listen(config.PORT, () => {
+      server.off('error', refuse);
+      resolve();
+    });
+  });
 
   if (config.WEBHOOK_URL) {
     await bot.api.setWebhook(config.WEBHOOK_URL, { secret_token: config.WEBHOOK_SECRET });
     log.info({ port: config.PORT }, 'webhook mode');
   } else {
-    void bot.start({ onStart: () => log.info({ bot: bot.botInfo.username }, 'long polling started') });
+    // grammY gives up on 401 (token revoked) and 409 (another instance polls with this token): say so in the log and exit non-zero.
+    bot.start({ onStart: () => log.info({ bot: bot.botInfo.username }, 'long polling started') }).catch((e: Error) => {
+      log.fatal({ error: e.message }, 'long polling stopped');
+      process.exit(1);
+    });
   }
 
   // Durable timers and the relay outbox: every process checks; each timer fires once.

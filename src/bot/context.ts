@@ -49,6 +49,8 @@ export interface HandoffSetup {
   config: HandoffConfig;
   minutesPerCase: number;
   adminIds: number[];
+  /** The handoff's clock (epoch ms); tests pass a fake one to drive SLA and opening timers. */
+  now?: () => number;
 }
 
 export interface HandoffFamilyDeps {

@@ -3,7 +3,8 @@
  * the audiences' composers. The same bot runs under long polling, a webhook,
  * the terminal demo and the tests; only the stores and the API client differ.
  */
-import { Bot, session, type BotConfig } from 'grammy';
+import { Bot, InlineKeyboard, session, type BotConfig, type BotError } from 'grammy';
+import { encode } from './callback-data.js';
 import { chatRef } from '../log.js';
 import type { BotContext, BotDeps, SessionData } from './context.js';
 import { family } from './family.js';
@@ -22,16 +23,22 @@ export function createBot(token: string, deps: BotDeps, config: BotConfig<BotCon
   const bot = new Bot<BotContext>(token, config);
 
   // The update loop never stops: a failed update is logged (no personal data) and the family gets a kind word.
-  bot.catch(async (err) => {
+  // An error boundary, not only bot.catch: bot.catch covers long polling, but webhooks and tests call
+  // handleUpdate, which would otherwise throw.
+  const reportFailure = async (err: BotError<BotContext>) => {
     const ctx = err.ctx;
     deps.log.error({ chat: ctx.chatRef, update: ctx.update.update_id, error: describe(err.error) }, 'update failed');
     if (ctx.chat?.type === 'private') {
       const t = ctx.t ?? deps.translator.bind('ru');
-      await ctx.reply(t('errors.internal')).catch(() => undefined);
+      // "Continue" shows the current screen again: the one that failed may have taken the buttons away.
+      const again = InlineKeyboard.from([[{ text: t('buttons.continue'), callback_data: encode(0, { kind: 'continue' }) }]]);
+      await ctx.reply(t('errors.internal'), { reply_markup: again }).catch(() => undefined);
     }
-  });
+  };
+  bot.catch(reportFailure);
+  const guarded = bot.errorBoundary(reportFailure);
 
-  bot.use(async (ctx, next) => {
+  guarded.use(async (ctx, next) => {
     ctx.deps = deps;
     ctx.chatRef = ctx.chat ? chatRef(ctx.chat.id, deps.logSalt) : '-';
     ctx.lang = languageFromTelegram(ctx.from?.language_code);
@@ -40,19 +47,19 @@ export function createBot(token: string, deps: BotDeps, config: BotConfig<BotCon
   });
 
   if (deps.handoffSetup) {
-    const { store, config: handoffConfig, minutesPerCase, adminIds } = deps.handoffSetup;
-    const service = new HandoffService({ store, api: bot.api, translator: deps.translator, log: deps.log, config: handoffConfig });
+    const { store, config: handoffConfig, minutesPerCase, adminIds, now } = deps.handoffSetup;
+    const service = new HandoffService({ store, api: bot.api, translator: deps.translator, log: deps.log, config: handoffConfig, now });
     deps.handoff = { service, hours: handoffConfig.hours, minutesPerCase, groupId: handoffConfig.groupId, adminIds, supervisorIds: handoffConfig.supervisorIds };
-    bot.use(operatorsComposer({ service, groupId: handoffConfig.groupId, adminIds, supervisorIds: handoffConfig.supervisorIds, staffLang: handoffConfig.staffLang }));
+    guarded.use(operatorsComposer({ service, groupId: handoffConfig.groupId, adminIds, supervisorIds: handoffConfig.supervisorIds, staffLang: handoffConfig.staffLang }));
   }
 
   // Groups and channels are not for families: say so once when addressed, otherwise stay quiet.
-  bot.chatType(['group', 'supergroup']).on('message', async (ctx, next) => {
+  guarded.chatType(['group', 'supergroup']).on('message', async (ctx, next) => {
     if (addressedToUs(ctx.message.text ?? '', ctx.me.username)) await ctx.reply(ctx.t('errors.groupChat'));
     else await next();
   });
 
-  const privateOnly = bot.chatType('private');
+  const privateOnly = guarded.chatType('private');
   // Updates of one chat are handled one at a time, in order, across processes.
   privateOnly.use((ctx, next) => deps.lock.run(`chat:${ctx.chat.id}`, next));
   privateOnly.use(
@@ -69,8 +76,8 @@ export function createBot(token: string, deps: BotDeps, config: BotConfig<BotCon
     }
     await next();
   });
-  privateOnly.use(handoffFamilyComposer());
-  privateOnly.use(family);
+  // A second boundary inside the session, so that what an update changed in the session is kept even when it failed later.
+  privateOnly.errorBoundary(reportFailure, handoffFamilyComposer(), family);
   return bot;
 }
 

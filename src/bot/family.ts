@@ -8,6 +8,7 @@ import type { ScreeningEvent } from '../../flows/screening/machine.js';
 import { evaluate } from '../engine/evaluate.js';
 import { normaliseValue } from '../engine/facts.js';
 import type { Facts } from '../engine/types.js';
+import type { Step } from '../runtime/dialog-host.js';
 import { readTyped } from './answers.js';
 import { decode, encode } from './callback-data.js';
 import type { BotContext } from './context.js';
@@ -19,16 +20,39 @@ const privateChats = family.chatType('private');
 
 const chatKey = (ctx: BotContext) => String(ctx.chat!.id);
 
+/** The chat's dialog as it is, after telling the family what happened to it while they were away. */
+async function loadCurrent(ctx: BotContext): Promise<Step> {
+  const step = await ctx.deps.host.current(chatKey(ctx));
+  await tellNotices(ctx, step);
+  return step;
+}
+
+/**
+ * What the family must hear about their saved answers, once: a change of the
+ * questions kept only some of them, or they expired (the session outlives the
+ * dialog, so a dialog missing where the session remembers one has expired).
+ */
+async function tellNotices(ctx: BotContext, step: Step): Promise<void> {
+  const migrated = step.notice.migrated;
+  if (migrated) await ctx.reply(migrated.dropped.length ? ctx.t('notices.migratedSome', { n: migrated.dropped.length }) : ctx.t('notices.migratedAll'));
+  if (step.fresh && ctx.session.hadDialog) {
+    ctx.session.hadDialog = false;
+    await ctx.reply(ctx.t('notices.expired', { days: ctx.deps.dialogTtlDays }));
+  }
+}
+
 /** Sends one event, remembers consent, and shows what follows. */
 async function dispatch(ctx: BotContext, event: ScreeningEvent): Promise<boolean> {
   const step = await ctx.deps.host.send(chatKey(ctx), event);
-  if (event.type === 'CONSENT' && !step.unchanged) ctx.session.consentAt = Date.now();
-  ctx.session.hadDialog = true;
   if (step.unchanged) return false;
+  if (event.type === 'CONSENT') ctx.session.consentAt = Date.now();
   // An answer saying someone is in danger right now is danger first, like the button: numbers before the next question.
   if (event.type === 'ANSWER' && answerRaisedEmergency(ctx, step.snapshot.context)) return dispatch(ctx, { type: 'DANGER' });
   if (event.type === 'DANGER' || event.type === 'URGENT_TALK') ctx.deps.log.warn({ chat: ctx.chatRef, event: event.type }, 'family asked for urgent help');
   await showState(ctx, step.snapshot);
+  // After the screens, so that danger still comes first when this is the first update after a change.
+  await tellNotices(ctx, step);
+  ctx.session.hadDialog = true;
   return true;
 }
 
@@ -49,38 +73,35 @@ function safetyRow(ctx: BotContext, step: number) {
   ];
 }
 
-async function showCurrent(ctx: BotContext): Promise<void> {
-  const step = await ctx.deps.host.current(chatKey(ctx));
-  if (step.notice.migrated) {
-    const dropped = step.notice.migrated.dropped;
-    await ctx.reply(dropped.length ? ctx.t('notices.migratedSome', { n: dropped.length }) : ctx.t('notices.migratedAll'));
-  }
-  await showState(ctx, step.snapshot);
-}
-
 const languageKeyboard = (ctx: BotContext, step: number) => InlineKeyboard.from([languageRow(step), safetyRow(ctx, step)]);
+
+// Danger first: words that say someone may be in danger bring the numbers before anything else is said,
+// wherever they are typed (a message, a photo's caption, an edit).
+privateChats.use(async (ctx, next) => {
+  const message = ctx.message ?? ctx.editedMessage;
+  const words = message?.text ?? message?.caption;
+  if (words && !words.startsWith('/') && ctx.deps.cues.matches(words)) await dispatch(ctx, { type: 'DANGER' });
+  else await next();
+});
 
 // /start, also from a deep link: t.me/bot?start=r-astana (a region) or any short source tag (a school's QR code).
 privateChats.command('start', async (ctx) => {
   const payload = ctx.match.trim();
   if (/^[A-Za-z0-9_-]{1,64}$/.test(payload)) ctx.session.source = payload;
-  const key = chatKey(ctx);
-  const had = await ctx.deps.host.exists(key);
-  if (!had && ctx.session.hadDialog) await ctx.reply(ctx.t('notices.expired', { days: ctx.deps.dialogTtlDays }));
-  const step = await ctx.deps.host.current(key);
-  ctx.session.hadDialog = true;
+  const step = await loadCurrent(ctx);
   const region = /^r-([a-z_]+)$/.exec(payload)?.[1];
   const regionDef = ctx.deps.catalogue.facts.find((f) => f.id === 'region');
   if (region && regionDef && normaliseValue(regionDef, region, ctx.deps.catalogue) !== undefined) {
-    await ctx.deps.host.send(key, { type: 'PREFILL', facts: { region } });
+    await ctx.deps.host.send(chatKey(ctx), { type: 'PREFILL', facts: { region } }); // changes nothing once the questions have started
   }
-  if (had && !step.snapshot.matches({ main: 'intro' })) {
+  if (!step.fresh && !step.snapshot.matches({ main: 'intro' })) {
+    const s = step.snapshot.context.step;
     await sendScreens(ctx, [
       {
         text: ctx.t('start.welcomeBack'),
         keyboard: InlineKeyboard.from([
-          [{ text: ctx.t('buttons.continue'), callback_data: encode(step.snapshot.context.step, { kind: 'continue' }) }],
-          [{ text: ctx.t('buttons.restart'), callback_data: encode(step.snapshot.context.step, { kind: 'restart' }) }],
+          [{ text: ctx.t('buttons.continue'), callback_data: encode(s, { kind: 'continue' }) }],
+          [{ text: ctx.t('buttons.restart'), callback_data: encode(s, { kind: 'restart' }) }],
         ]),
       },
     ]);
@@ -90,20 +111,17 @@ privateChats.command('start', async (ctx) => {
 });
 
 privateChats.command('language', async (ctx) => {
-  const step = await ctx.deps.host.current(chatKey(ctx));
+  const step = await loadCurrent(ctx);
   await sendScreens(ctx, [{ text: ctx.t('start.chooseLanguage'), keyboard: languageKeyboard(ctx, step.snapshot.context.step) }]);
 });
 
 privateChats.command('help', async (ctx) => {
-  const step = await ctx.deps.host.current(chatKey(ctx));
+  const step = await loadCurrent(ctx);
   const s = step.snapshot.context.step;
   await sendScreens(ctx, [
     {
       text: [ctx.t('help.text'), ctx.deps.renderer.hotlineText(ctx.t)].join('\n\n'),
-      keyboard: InlineKeyboard.from([
-        [{ text: ctx.t('buttons.continue'), callback_data: encode(s, { kind: 'continue' }) }],
-        safetyRow(ctx, s),
-      ]),
+      keyboard: InlineKeyboard.from([[{ text: ctx.t('buttons.continue'), callback_data: encode(s, { kind: 'continue' }) }], safetyRow(ctx, s)]),
     },
   ]);
 });
@@ -132,12 +150,12 @@ privateChats.on('callback_query:data', async (ctx) => {
     ctx.lang = action.lang;
     ctx.t = ctx.deps.translator.bind(action.lang);
     await ctx.answerCallbackQuery({ text: ctx.t('start.languageSet') });
-    await showCurrent(ctx);
+    await showState(ctx, (await loadCurrent(ctx)).snapshot);
     return;
   }
   if (action.kind === 'continue') {
     await ctx.answerCallbackQuery();
-    await showCurrent(ctx);
+    await showState(ctx, (await loadCurrent(ctx)).snapshot);
     return;
   }
   if (action.kind === 'restart') {
@@ -145,22 +163,25 @@ privateChats.on('callback_query:data', async (ctx) => {
     await dispatch(ctx, { type: 'RESTART', date: ctx.deps.today() });
     return;
   }
-  const current = await ctx.deps.host.current(chatKey(ctx));
-  if (!decoded.timeless && decoded.step !== current.snapshot.context.step) {
+  // "I am not safe" and "talk to a person" work from any message, and nothing is said before them.
+  if (decoded.timeless) {
+    const changed = await dispatch(ctx, action.event);
+    await ctx.answerCallbackQuery(changed ? {} : { text: ctx.t('errors.notNow') });
+    return;
+  }
+  const current = await loadCurrent(ctx);
+  if (current.notice.migrated) {
+    // Every button on the screen is from before the change; show the question to continue with.
+    await ctx.answerCallbackQuery();
+    await showState(ctx, current.snapshot);
+    return;
+  }
+  if (decoded.step !== current.snapshot.context.step) {
     await ctx.answerCallbackQuery({ text: ctx.t('errors.oldButton'), show_alert: true });
     return;
   }
   const changed = await dispatch(ctx, action.event);
   await ctx.answerCallbackQuery(changed ? {} : { text: ctx.t('errors.notNow') });
-});
-
-// Danger first: words that say someone may be in danger bring the numbers before anything else is said,
-// wherever they are typed (a message, a photo's caption, an edit).
-privateChats.use(async (ctx, next) => {
-  const message = ctx.message ?? ctx.editedMessage;
-  const words = message?.text ?? message?.caption;
-  if (words && !words.startsWith('/') && ctx.deps.cues.matches(words)) await dispatch(ctx, { type: 'DANGER' });
-  else await next();
 });
 
 privateChats.on('message:text', async (ctx) => {
@@ -169,7 +190,7 @@ privateChats.on('message:text', async (ctx) => {
     await ctx.reply(ctx.t('errors.unknownCommand'));
     return;
   }
-  const current = await ctx.deps.host.current(chatKey(ctx));
+  const current = await loadCurrent(ctx);
   const snapshot = current.snapshot;
   const fact = snapshot.context.current;
   const asking = snapshot.matches({ main: 'screening' }) && !snapshot.matches({ main: { screening: 'summary' } });
@@ -196,7 +217,6 @@ privateChats.on('edited_message', async (ctx) => {
 
 // Stickers, photos, voice, documents, locations…: a short, kind word; nothing changes.
 privateChats.on('message', async (ctx) => {
-  const step = await ctx.deps.host.current(chatKey(ctx));
-  const s = step.snapshot.context.step;
-  await ctx.reply(ctx.t('errors.notText'), { reply_markup: InlineKeyboard.from([safetyRow(ctx, s)]) });
+  const step = await loadCurrent(ctx);
+  await ctx.reply(ctx.t('errors.notText'), { reply_markup: InlineKeyboard.from([safetyRow(ctx, step.snapshot.context.step)]) });
 });

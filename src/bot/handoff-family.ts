@@ -65,7 +65,7 @@ export function handoffFamilyComposer(): Composer<BotContext> {
       urgent: snapshot.context.urgent || result.urgent,
       summary: share ? summary : undefined,
       region: share ? region : undefined,
-      consentAt: share ? Date.now() : undefined,
+      consentAt: share ? h(ctx).service.time() : undefined,
     });
     if (!opened.opened) return void (await ctx.reply(ctx.t('handoff.family.alreadyOpen'), { reply_markup: waitingKeyboard(ctx, opened.record) }));
     await tellPlace(ctx, opened.record, opened.place);
@@ -113,17 +113,24 @@ export function handoffFamilyComposer(): Composer<BotContext> {
     const rec = await h(ctx).service.store.get(ctx.match[1]!);
     // Only the family of that case can rate it, once it is closed.
     if (rec && rec.chatId === ctx.chat.id && rec.status === 'closed') {
-      await h(ctx).service.store.audit(rec.id, { type: 'feedback', by: 'family', at: Date.now(), detail: ctx.match[2] === '1' ? 'helped' : 'did_not_help' });
+      await h(ctx).service.store.audit(rec.id, { type: 'feedback', by: 'family', at: h(ctx).service.time(), detail: ctx.match[2] === '1' ? 'helped' : 'did_not_help' });
     }
     await ctx.answerCallbackQuery({ text: ctx.t('handoff.family.feedbackThanks') });
     await ctx.editMessageReplyMarkup({ reply_markup: { inline_keyboard: [] } }).catch(() => undefined);
   });
 
   chats.command('forget', async (ctx, next) => {
-    const rec = await h(ctx).service.store.openCaseOf(ctx.chat.id);
-    if (rec && rec.status !== 'claimed') await h(ctx).service.close(rec.id, 'family', 'forgotten');
-    await h(ctx).service.store.forgetFamily(ctx.chat.id);
-    if (rec?.status === 'claimed') await ctx.reply(ctx.t('handoff.family.forgetWhileTalking'));
+    const service = h(ctx).service;
+    const rec = await service.store.openCaseOf(ctx.chat.id);
+    const talking = rec?.status === 'claimed';
+    if (rec && !talking) await service.close(rec.id, 'family', 'forgotten');
+    await service.store.forgetFamily(ctx.chat.id);
+    if (rec && talking) {
+      // The live conversation stays, as the family is told: it keeps the one thing it needs
+      // to reach them (the chat id, which forgetFamily strips); summary and phone are gone.
+      await service.store.setFields(rec.id, { chatId: ctx.chat.id });
+      await ctx.reply(ctx.t('handoff.family.forgetWhileTalking'));
+    }
     await next(); // the screening's own /forget erases the rest and confirms
   });
 
@@ -137,7 +144,7 @@ export function handoffFamilyComposer(): Composer<BotContext> {
       ctx.session.awaitingPhone = false;
       if (phone) {
         await service.store.setFields(rec.id, { callbackPhone: phone });
-        await service.store.audit(rec.id, { type: 'callback_requested', by: 'family', at: Date.now() });
+        await service.store.audit(rec.id, { type: 'callback_requested', by: 'family', at: service.time() });
         await service.refreshCard((await service.store.get(rec.id))!);
         return void (await ctx.reply(ctx.t('handoff.family.callbackSaved'), { reply_markup: { remove_keyboard: true } }));
       }
@@ -153,7 +160,7 @@ export function handoffFamilyComposer(): Composer<BotContext> {
       await ctx.reply(ctx.deps.renderer.emergencyText(ctx.t));
       if (!rec.urgent) await service.markUrgent(rec);
     }
-    if (rec.status === 'family_unreachable') await service.apply(rec.id, { type: 'FAMILY_RETURNED' }, { type: 'family_returned', by: 'family', at: Date.now() });
+    if (rec.status === 'family_unreachable') await service.apply(rec.id, { type: 'FAMILY_RETURNED' }, { type: 'family_returned', by: 'family', at: service.time() });
     await service.fromFamily((await service.store.get(rec.id)) ?? rec, ctx.update.update_id, ctx.message.message_id);
   });
 

@@ -57,11 +57,13 @@ export function operatorsComposer(opts: OperatorsOptions): Composer<BotContext> 
       case 'tr': {
         if (rec.status !== 'claimed') return void (await ctx.answerCallbackQuery({ text: t('ops:notClaimed') }));
         if (rec.operatorId !== ctx.from.id && who === 'operator') return refuse(ctx, 'transfer of another operator’s case');
+        const operators = [...new Set([...service.operatorIds(), ...(await service.store.granted('operator'))])];
         if (!arg) {
-          const operators = [...new Set([...service.operatorIds(), ...(await service.store.granted('operator'))])];
           await ctx.editMessageReplyMarkup({ reply_markup: transferKeyboard(rec, t, operators) }).catch(() => undefined);
           return void (await ctx.answerCallbackQuery());
         }
+        // Only to someone who may hold a case: callback data is not proof that the button was offered.
+        if (arg !== 'line' && !operators.includes(Number(arg))) return void (await ctx.answerCallbackQuery({ text: t('ops:notNow') }));
         const done = arg === 'line' ? await service.release(rec.id, ctx.from.id) : await service.transfer(rec.id, ctx.from.id, Number(arg));
         return void (await ctx.answerCallbackQuery({ text: done ? t('ops:transferred') : t('ops:notNow') }));
       }
@@ -84,7 +86,7 @@ export function operatorsComposer(opts: OperatorsOptions): Composer<BotContext> 
         return;
       }
       case 'card': {
-        await ctx.editMessageText(caseCard(rec, t, Date.now()), { reply_markup: caseCardKeyboard(rec, t) }).catch(() => undefined);
+        await ctx.editMessageText(caseCard(rec, t, service.time()), { reply_markup: caseCardKeyboard(rec, t) }).catch(() => undefined);
         return void (await ctx.answerCallbackQuery());
       }
       default:
@@ -96,7 +98,7 @@ export function operatorsComposer(opts: OperatorsOptions): Composer<BotContext> 
     if (!(await role(ctx.from?.id))) return refuse(ctx, '/queue');
     const t = en(ctx);
     const line = await service.store.waiting(30);
-    const now = Date.now();
+    const now = service.time();
     const rows = line.map((c, i) => `${i + 1}. #${c.id}${c.urgent ? ' 🔴' : ''} · ${c.lang} · ${Math.round((now - (c.enqueuedAt ?? c.createdAt)) / 60000)} min`);
     await ctx.reply([t('ops:queueTitle', { n: line.length }), ...rows].join('\n'), { message_thread_id: ctx.msg?.message_thread_id });
   });
@@ -112,7 +114,7 @@ export function operatorsComposer(opts: OperatorsOptions): Composer<BotContext> 
   group.command('stats', async (ctx) => {
     if (!(await role(ctx.from?.id))) return refuse(ctx, '/stats');
     const t = en(ctx);
-    const s = await service.store.stats(startOfTodayInAlmaty(Date.now()));
+    const s = await service.store.stats(startOfTodayInAlmaty(service.time()));
     const waits = [...s.firstResponseMs].sort((a, b) => a - b);
     const median = waits.length ? Math.round(waits[Math.floor(waits.length / 2)]! / 60000) : 0;
     await ctx.reply(t('ops:stats', { created: s.created, claimed: s.claimed, closed: s.closed, waiting: s.waitingNow, median }), {

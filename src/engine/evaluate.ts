@@ -3,7 +3,7 @@
  * I/O, no clock. The dialog, the CLI and the tests all call this one function.
  */
 import { evaluateCondition, missingOf, readFact, type EvalContext } from './conditions.js';
-import type { Catalogue, Facts, Reason, Result, Rule, RuleResult, ServiceResult, Status } from './types.js';
+import type { Catalogue, FactDef, Facts, Reason, Result, Rule, RuleResult, ServiceResult, Status } from './types.js';
 
 const STATUS = { T: 'indicated', F: 'not_indicated', U: 'needs_info' } as const satisfies Record<string, Status>;
 
@@ -33,8 +33,13 @@ function evaluateIn(ctx: EvalContext): Result {
   };
 }
 
+/** Fact definitions by id, built once per catalogue. */
+const defsOf = new WeakMap<Catalogue, Map<string, FactDef>>();
+
 function context(facts: Facts, catalogue: Catalogue, date: string): EvalContext {
-  return { facts, catalogue, date, factDefs: new Map(catalogue.facts.map((f) => [f.id, f])), grounds: new Map(), benefits: new Map(), outcomes: new Map(), readCache: new Map() };
+  let factDefs = defsOf.get(catalogue);
+  if (!factDefs) defsOf.set(catalogue, (factDefs = new Map(catalogue.facts.map((f) => [f.id, f]))));
+  return { facts, catalogue, date, factDefs, grounds: new Map(), benefits: new Map(), outcomes: new Map(), readCache: new Map() };
 }
 
 function evaluateRule(rule: Rule, ctx: EvalContext): RuleResult {

@@ -145,7 +145,9 @@ export function decodeTimer(member: string, deadline: number): DueTimer {
   return { caseId: member.slice(0, bar), kind: member.slice(bar + 1) as TimerKind, deadline };
 }
 
-export const TIMER_KINDS: readonly TimerKind[] = ['first_response', 'next_response'];
+/** Every timer kind; a Record so that a new TimerKind fails to compile until it is listed here. */
+const TIMER_KIND_SET: Record<TimerKind, true> = { first_response: true, next_response: true, opening: true };
+export const TIMER_KINDS = Object.keys(TIMER_KIND_SET) as TimerKind[];
 
 /** Statuses in which an operator holds a case (it counts in casesOf). */
 export function isHeld(status: string | undefined): boolean {

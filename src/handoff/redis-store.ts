@@ -53,6 +53,7 @@ import {
   encodePatch,
   encodeRecord,
   encodeRelay,
+  TIMER_KINDS,
   timerMember,
   type CaseHash,
   type HashChange,
@@ -165,7 +166,7 @@ local function reindex(id, before, after, at)
   if after.status == 'claimed' and before.status ~= 'claimed' then stat('claimed', at, id, at) end
   if after.status == 'closed' and before.status ~= 'closed' then
     stat('closed', after.closedAt or at, id, at)
-    redis.call('ZREM', P .. 'timers', id .. '|first_response', id .. '|next_response')
+    redis.call('ZREM', P .. 'timers', ${TIMER_KINDS.map((kind) => `id .. '|${kind}'`).join(', ')})
   end
   if after.firstResponseAt and not before.firstResponseAt then
     local wait = tonumber(after.firstResponseAt) - tonumber(after.createdAt)
@@ -449,6 +450,8 @@ export class RedisHandoffStore implements HandoffStore {
   }
 
   async waiting(limit?: number): Promise<CaseRecord[]> {
+    // ZRANGE 0 -1 would mean "all": a limit of 0 must mean none.
+    if (limit !== undefined && limit <= 0) return [];
     const ids = await this.redis.zRange(this.key('line'), 0, limit === undefined ? -1 : limit - 1);
     return this.records(ids);
   }
@@ -501,6 +504,7 @@ export class RedisHandoffStore implements HandoffStore {
   }
 
   async unsentRelays(limit = 100): Promise<RelayEntry[]> {
+    if (limit <= 0) return [];
     const keys = await this.redis.zRange(this.key('relay', 'order'), 0, limit - 1);
     if (keys.length === 0) return [];
     const raw = await this.redis.hmGet(this.key('relay', 'outbox'), keys);
@@ -520,6 +524,7 @@ export class RedisHandoffStore implements HandoffStore {
   }
 
   async takeDue(now: number, limit = 100): Promise<DueTimer[]> {
+    if (limit <= 0) return [];
     const flat = (await SCRIPTS.takeDue.run(this.redis, [this.key('timers')], [String(now), String(limit)])) as string[];
     const due: DueTimer[] = [];
     for (let i = 0; i + 1 < flat.length; i += 2) due.push(decodeTimer(flat[i]!, Number(flat[i + 1])));

@@ -67,6 +67,11 @@ export class HandoffService {
     this.newCaseId = deps.newCaseId ?? randomCaseId;
   }
 
+  /** The handoff's clock: the operators' commands and the family's side read time here, so one clock drives them all. */
+  time(): number {
+    return this.now();
+  }
+
   get store(): HandoffStore {
     return this.deps.store;
   }
@@ -151,8 +156,15 @@ export class HandoffService {
 
   /** Take: exactly one operator wins; the others learn who has it. */
   async claim(caseId: string, operatorId: number): Promise<{ won: boolean; holder?: number; record?: CaseRecord }> {
-    const rec = await this.deps.store.get(caseId);
+    let rec = await this.deps.store.get(caseId);
     if (!rec) return { won: false };
+    if (rec.status === 'out_of_hours') {
+      // The store's atomic claim takes waiting cases only: an operator taking an
+      // out-of-hours case opens the line for it first, then the one claim decides.
+      await this.joinLine(rec.id, String(operatorId));
+      rec = await this.deps.store.get(caseId);
+      if (!rec) return { won: false };
+    }
     const next = this.transition(rec, { type: 'CLAIM', operatorId });
     if (!next) return { won: false, holder: rec.operatorId, record: rec };
     const result = await this.deps.store.claim(caseId, operatorId, rec.version, { status: next.status, snapshot: next.snapshot, fields: next.fields }, this.event('claimed', String(operatorId)));
@@ -187,7 +199,8 @@ export class HandoffService {
     if (!rec) return undefined;
     for (const kind of ['first_response', 'next_response', 'opening'] as const) await this.deps.store.cancelTimer(caseId, kind);
     await this.refreshCard(rec);
-    if (by !== 'family' && outcome !== 'forgotten') await this.tellFamily(rec, 'handoff.family.closed', {}, true);
+    if (by === 'family') await this.noticeInTopic(rec, `ops:familyClosed.${outcome}`);
+    else if (outcome !== 'forgotten') await this.tellFamily(rec, 'handoff.family.closed', {}, true);
     await this.notifyPlaces();
     return rec;
   }
@@ -205,7 +218,7 @@ export class HandoffService {
     if (rec.status === 'claimed') {
       await this.deps.store.schedule(rec.id, 'next_response', this.deps.config.hours.deadline(this.now(), this.deps.config.nextResponseMinutes));
     }
-    await this.send(entry);
+    await this.sendRecorded(entry);
   }
 
   /**
@@ -221,8 +234,21 @@ export class HandoffService {
     await this.deps.store.setFields(rec.id, { lastOperatorMessageAt: at, ...(rec.firstResponseAt ? {} : { firstResponseAt: at }) });
     await this.deps.store.cancelTimer(rec.id, 'first_response');
     await this.deps.store.cancelTimer(rec.id, 'next_response');
-    await this.send(entry);
+    await this.sendRecorded(entry);
     return true;
+  }
+
+  /**
+   * Sends a relay just recorded. A failure leaves it in the outbox for
+   * resendUnsent() instead of failing the update: the family would otherwise
+   * be told "something went wrong, try again" and write the same thing twice.
+   */
+  private async sendRecorded(entry: RelayEntry): Promise<void> {
+    try {
+      await this.send(entry);
+    } catch (e) {
+      this.deps.log.warn({ case: entry.caseId, error: (e as Error).message.slice(0, 200) }, 'relay failed; it stays in the outbox');
+    }
   }
 
   /** Sends one recorded relay and acknowledges it; heals a deleted topic and marks a family that blocked the bot. */
@@ -296,11 +322,7 @@ export class HandoffService {
       const rec = await this.deps.store.get(timer.caseId);
       if (!rec || rec.status === 'closed') continue;
       if (timer.kind === 'opening') {
-        const opened = await this.apply(rec.id, { type: 'OPENING' }, this.event('line_opened', 'system'));
-        if (opened) {
-          await this.deps.store.schedule(rec.id, 'first_response', this.deps.config.hours.deadline(this.now(), this.deps.config.firstResponseMinutes));
-          await this.refreshCard(opened);
-        }
+        await this.joinLine(rec.id, 'system');
         continue;
       }
       await this.deps.store.audit(rec.id, this.event('sla_breach', 'system', timer.kind));
@@ -314,15 +336,21 @@ export class HandoffService {
     return due.length;
   }
 
+  /** An out-of-hours case joins the waiting line (operators came on duty, or one took it) and its SLA clock starts. */
+  private async joinLine(caseId: string, by: string): Promise<CaseRecord | undefined> {
+    const opened = await this.apply(caseId, { type: 'OPENING' }, this.event('line_opened', by));
+    if (!opened) return undefined;
+    await this.deps.store.cancelTimer(caseId, 'opening');
+    await this.deps.store.schedule(caseId, 'first_response', this.deps.config.hours.deadline(this.now(), this.deps.config.firstResponseMinutes));
+    await this.refreshCard(opened);
+    return opened;
+  }
+
   async familyUnreachable(rec: CaseRecord): Promise<void> {
     const updated = await this.apply(rec.id, { type: 'FAMILY_BLOCKED' }, this.event('family_unreachable', 'system'));
     if (!updated) return;
     await this.refreshCard(updated);
-    if (updated.topicId) {
-      await this.deps.api
-        .sendMessage(this.deps.config.groupId, this.deps.translator.t(this.deps.config.staffLang, 'ops:familyUnreachable'), { message_thread_id: updated.topicId })
-        .catch(() => undefined);
-    }
+    await this.noticeInTopic(updated, 'ops:familyUnreachable');
   }
 
   async markUrgent(rec: CaseRecord): Promise<void> {
@@ -361,8 +389,11 @@ export class HandoffService {
   }
 
   private async announceUrgent(rec: CaseRecord): Promise<void> {
-    const mentions = this.deps.config.operatorIds.map((id, i) => `<a href="tg://user?id=${id}">operator ${i + 1}</a>`).join(' ');
-    const text = this.deps.translator.t(this.deps.config.staffLang, 'ops:urgentAnnouncement', { id: rec.id, mentions });
+    // Everyone who may take it: configured operators and those an admin granted at run time.
+    const operators = [...new Set([...this.deps.config.operatorIds, ...(await this.deps.store.granted('operator'))])];
+    const t = this.deps.translator.bind(this.deps.config.staffLang);
+    const mentions = operators.map((id, i) => `<a href="tg://user?id=${id}">${t('ops:mention', { n: i + 1 })}</a>`).join(' ');
+    const text = t('ops:urgentAnnouncement', { id: rec.id, mentions });
     await this.deps.api.sendMessage(this.deps.config.groupId, text, { parse_mode: 'HTML' }).catch(() => undefined);
   }
 
@@ -385,6 +416,13 @@ export class HandoffService {
       if (isFamilyGone(e)) await this.familyUnreachable(rec);
       else throw e;
     }
+  }
+
+  /** A line from the bot in the case topic (a card edit alone is easy to miss). */
+  private async noticeInTopic(rec: CaseRecord, key: string): Promise<void> {
+    if (!rec.topicId) return;
+    const text = this.deps.translator.t(this.deps.config.staffLang, key, { id: rec.id });
+    await this.deps.api.sendMessage(this.deps.config.groupId, text, { message_thread_id: rec.topicId }).catch(() => undefined);
   }
 
   private event(type: string, by: string, detail?: string): AuditEvent {

@@ -36,9 +36,19 @@ export function createTranslator(resources: Resources = loadResources()): Transl
     usedKeys.add(key.includes(':') ? key : `bot:${key}`);
     return instance.t(key, { lng: lang, ...vars }) as string;
   };
+  // Texts without variables never change: look each up once per language (i18next costs µs per call,
+  // and a summary screen needs about a hundred of them).
+  const fixed: Record<string, Map<string, string>> = {};
+  const cached = (lang: Lang, key: string, vars?: Vars) => {
+    if (vars) return t(lang, key, vars);
+    const memo = (fixed[lang] ??= new Map());
+    let text = memo.get(key);
+    if (text === undefined) memo.set(key, (text = t(lang, key)));
+    return text;
+  };
   return {
-    t,
-    bind: (lang) => (key, vars) => t(lang, key, vars),
+    t: cached,
+    bind: (lang) => (key, vars) => cached(lang, key, vars),
     has: (lang, key) => instance.exists(key, { lng: lang }),
     usedKeys,
   };

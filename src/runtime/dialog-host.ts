@@ -84,7 +84,9 @@ export class DialogHost {
     const persisted = actor.getPersistedSnapshot(); // before stop(), which would mark it stopped
     actor.stop();
     const unchanged = snapshot === before;
-    if (!unchanged || !record || notice.migrated) {
+    // A chat that only looked is not stored: nothing of a family is kept before they act, and an
+    // expired dialog stays missing until they start again, so they can be told it expired.
+    if (!unchanged || notice.migrated) {
       await this.store.save(chatKey, { flow: SCREENING_FLOW, flowVersion: SCREENING_FLOW_VERSION, snapshot: persisted, updatedAt: Date.now() });
     }
     return { snapshot, unchanged, notice, fresh: !record };

@@ -19,8 +19,8 @@
 import { createActor, type SnapshotFrom } from 'xstate';
 import { getShortestPaths, type StatePath } from 'xstate/graph';
 import { createScreeningMachine, type ScreeningEvent, type ScreeningMachine } from '../../flows/screening/machine.js';
-import { evaluate } from '../../src/engine/evaluate.js';
-import type { Catalogue, Condition, FactDef, Status } from '../../src/engine/types.js';
+import { evaluate, nextQuestions } from '../../src/engine/evaluate.js';
+import type { Catalogue, Condition, FactDef, Result, Status } from '../../src/engine/types.js';
 import { ScreenRenderer } from '../../src/bot/screens.js';
 
 export type Snap = SnapshotFrom<ScreeningMachine>;
@@ -122,12 +122,16 @@ export class Model {
   /** Only what can change the answers: for the result traversals. */
   answeringEvents(s: Snap): ScreeningEvent[] {
     if (s.matches({ main: 'intro' })) return [{ type: 'CONSENT' }];
-    if (isQuestion(s)) return [...this.answers(s.context.current!).filter((e) => e.type !== 'TOGGLE'), { type: 'SKIP' }];
+    if (isQuestion(s)) {
+      // Numbers that stand for all (none, one, a few, many): the rules compare with 0, 1, 2+ and 4+.
+      const answers = this.answers(s.context.current!).filter((e) => e.type !== 'TOGGLE' && !(e.type === 'ANSWER' && typeof e.value === 'number' && ![0, 1, 2, 4, TYPED_INCOME].includes(e.value)));
+      return [...answers, { type: 'SKIP' }];
+    }
     if (s.matches({ main: { screening: 'summary' } })) return [{ type: 'CONFIRM' }];
     return [];
   }
 
-  /** Shortest paths to every abstract state reachable with `events`. */
+  /** Shortest paths to every abstract state reachable with every button (A: the structure of the dialog). */
   structuralPaths(): Path[] {
     return getShortestPaths(this.machine, {
       input: { date: TODAY },
@@ -136,26 +140,67 @@ export class Model {
     });
   }
 
-  status(s: Snap, rule: string): Status {
-    const r = evaluate(s.context.facts, this.catalogue, s.context.date);
-    return [...r.grounds, ...r.benefits].find((x) => x.id === rule)!.status;
-  }
-
-  /** For one rule: the shortest path to a result screen for each status of the rule that the dialog can reach. */
-  resultPaths(rule: string): Map<Status, Path> {
+  /**
+   * The shortest path to every question the dialog can ask (B). Which questions
+   * come later depends on earlier answers (no child questions after "0
+   * children"), so here the key also holds the questions still pending.
+   */
+  questionPaths(): Map<string, Path> {
     const paths = getShortestPaths(this.machine, {
       input: { date: TODAY },
       events: (s) => this.answeringEvents(s),
-      serializeState: (s) => `${this.key(s)} ${this.status(s, rule)}`,
+      serializeState: (s) => (isQuestion(s) ? `${this.key(s)} [${this.pending(s).join(',')}]` : this.key(s)),
+      toState: (s) => s.matches({ main: { screening: 'asking' } }),
+      stopWhen: () => false, // toState would otherwise stop the traversal at the first question
+    });
+    return shortestBy(paths, (s) => s.context.current!);
+  }
+
+  /**
+   * For one classification of results (a rule's status, the urgency flags): the
+   * shortest path to a result screen of each class (C). `refine` adds to the key
+   * what decides the class later on (for a rule, the facts it still misses), so
+   * that a question is explored once per way the answers so far can still end.
+   */
+  resultPaths(classify: (s: Snap) => string, refine: (s: Snap) => string = () => ''): Map<string, Path> {
+    const paths = getShortestPaths(this.machine, {
+      input: { date: TODAY },
+      events: (s) => this.answeringEvents(s),
+      serializeState: (s) => `${this.key(s)} ${classify(s)} ${refine(s)}`,
       toState: (s) => s.matches({ main: 'result' }),
     });
-    const out = new Map<Status, Path>();
-    for (const p of paths) {
-      const status = this.status(p.state, rule);
-      const best = out.get(status);
-      if (!best || p.steps.length < best.steps.length) out.set(status, p);
-    }
-    return out;
+    return shortestBy(paths, classify);
+  }
+
+  private readonly results = new WeakMap<object, Result>();
+  private readonly pendings = new WeakMap<object, string[]>();
+
+  /** The engine's result for a snapshot's answers (cached: traversals ask for it once per edge). */
+  result(s: Snap): Result {
+    let r = this.results.get(s.context);
+    if (!r) this.results.set(s.context, (r = evaluate(s.context.facts, this.catalogue, s.context.date)));
+    return r;
+  }
+
+  /** The questions still pending for a snapshot's answers (cached). */
+  pending(s: Snap): string[] {
+    let p = this.pendings.get(s.context);
+    if (!p) this.pendings.set(s.context, (p = nextQuestions(s.context.facts, this.catalogue, s.context.date)));
+    return p;
+  }
+
+  rule(s: Snap, rule: string) {
+    const r = this.result(s);
+    return [...r.grounds, ...r.benefits].find((x) => x.id === rule)!;
+  }
+
+  status(s: Snap, rule: string): Status {
+    return this.rule(s, rule).status;
+  }
+
+  flags(s: Snap): string {
+    const r = this.result(s);
+    return r.emergency ? 'emergency' : r.urgent ? 'urgent' : 'calm';
   }
 
   /** Replays events from the initial snapshot; throws if one changes nothing (the bot would refuse it). */
@@ -174,7 +219,18 @@ export class Model {
   }
 }
 
-export const eventsOf = (p: Path): ScreeningEvent[] => p.steps.map((s) => s.event);
+function shortestBy(paths: Path[], classify: (s: Snap) => string): Map<string, Path> {
+  const out = new Map<string, Path>();
+  for (const p of paths) {
+    const k = classify(p.state);
+    const best = out.get(k);
+    if (!best || p.steps.length < best.steps.length) out.set(k, p);
+  }
+  return out;
+}
+
+/** A path's events; getShortestPaths starts every path with a step for the machine's own xstate.init. */
+export const eventsOf = (p: Path): ScreeningEvent[] => p.steps.map((s) => s.event).filter((e) => (e.type as string) !== 'xstate.init');
 
 /** A path's events, for dedupe and prefix tests. */
 export const eventKey = (e: ScreeningEvent): string => JSON.stringify(e);

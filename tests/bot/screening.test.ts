@@ -1,0 +1,250 @@
+/**
+ * The questions, the summary, the result and what comes after it, as a family
+ * goes through them.
+ */
+import { describe, expect, it } from 'vitest';
+import { BotHarness } from '../helpers/bot-harness.js';
+import {
+  answerUntil,
+  currentFact,
+  dialogOf,
+  factsOf,
+  isChildQuestion,
+  NO_CHILDREN,
+  popup,
+  sentButtons,
+  sentTexts,
+  startScreening,
+  text,
+} from '../helpers/family-dialog.js';
+
+describe('questions', () => {
+  it('one question per message, each with Back, Skip, Talk to a person and I am not safe; sensitive ones say why', async () => {
+    const h = new BotHarness();
+    const f = h.family(201);
+    await f.say('/start');
+    let calls = await f.press('cs');
+    const seen: string[] = [];
+    for (let i = 0; i < 60; i++) {
+      const snapshot = await dialogOf(h, 201);
+      if (snapshot.matches({ main: { screening: 'summary' } })) break;
+      const fact = snapshot.context.current!;
+      seen.push(fact);
+      const texts = sentTexts(calls);
+      expect(texts, `one message for ${fact}`).toHaveLength(1);
+      expect(texts[0]).toContain(text(h, 'ru', `facts:${fact}.question`));
+      const codes = sentButtons(calls).map((d) => d.split('|')[1]);
+      expect(codes, fact).toEqual(expect.arrayContaining(['bk', 'sk', 'tk', 'dg']));
+      const def = h.deps.catalogue.facts.find((d) => d.id === fact)!;
+      if (def.sensitive) {
+        expect(texts[0]).toContain(text(h, 'ru', `facts:${fact}.why`));
+        expect(f.buttons.some((b) => b.text === text(h, 'ru', 'buttons.skipSensitive'))).toBe(true);
+      }
+      // The previous question's buttons are taken away, so an old message does not tempt.
+      if (i > 0) expect(calls.some((c) => c.method === 'editMessageReplyMarkup')).toBe(true);
+      calls = await f.press(NO_CHILDREN[fact as keyof typeof NO_CHILDREN] !== undefined ? `a:${NO_CHILDREN[fact as keyof typeof NO_CHILDREN]}` : 'sk');
+    }
+    expect(seen.length).toBeGreaterThan(5);
+    expect(seen.some((fact) => h.deps.catalogue.facts.find((d) => d.id === fact)?.sensitive)).toBe(true);
+  });
+
+  it('a household with no children is never asked about children, and the summary does not list them', async () => {
+    const h = new BotHarness();
+    const f = h.family(202);
+    await startScreening(f);
+    const asked = await answerUntil(f, NO_CHILDREN);
+    expect(asked).toContain('children');
+    expect(asked.filter(isChildQuestion)).toEqual([]);
+    for (const def of h.deps.catalogue.facts.filter((d) => isChildQuestion(d.id))) {
+      expect(f.texts.join('\n')).not.toContain(text(h, 'ru', `facts:${def.id}.question`));
+      expect(f.lastText).not.toContain(`${text(h, 'ru', `facts:${def.id}.label`)}:`);
+    }
+  });
+
+  it('a household with children is asked about them', async () => {
+    const h = new BotHarness();
+    const f = h.family(203);
+    await startScreening(f);
+    const asked = await answerUntil(f, { ...NO_CHILDREN, children: 2, children_under_3: 0 });
+    expect(asked.filter(isChildQuestion).length).toBeGreaterThan(3);
+  });
+
+  it('Back returns to the previous question and forgets its answer', async () => {
+    const h = new BotHarness();
+    const f = h.family(204);
+    await startScreening(f);
+    await f.press('a:no');
+    const second = await currentFact(h, 204);
+    await f.press('bk');
+    expect(await currentFact(h, 204)).toBe('in_danger_now');
+    expect(await factsOf(h, 204)).toEqual({});
+    await f.press('a:no');
+    expect(await currentFact(h, 204)).toBe(second);
+  });
+});
+
+describe('typed numbers', () => {
+  it.each([
+    ['3', 3],
+    [' 4 ', 4],
+    ['5 человек', undefined],
+  ])('household size typed as %j', async (typed, value) => {
+    const h = new BotHarness();
+    const f = h.family(211);
+    await startScreening(f);
+    await f.press('a:no');
+    expect(await currentFact(h, 211)).toBe('household_members');
+    await f.say(typed);
+    expect((await factsOf(h, 211)).household_members).toBe(value);
+  });
+
+  it.each([
+    ['150 000', 150000],
+    ['150000 тг', 150000],
+    ['150.000 ₸', 150000],
+    ['150 000 теңге', 150000],
+  ])('an amount typed as %j is read as %d', async (typed, value) => {
+    const { readTyped } = await import('../../src/bot/answers.js');
+    const h = new BotHarness();
+    const def = h.deps.catalogue.facts.find((d) => d.id === 'monthly_income_kzt')!;
+    expect(readTyped(def, typed)).toEqual({ ok: true, value });
+  });
+
+  it.each(['kk', 'ru'] as const)('a bad number gets a kind error in %s and nothing changes', async (lang) => {
+    const h = new BotHarness();
+    const f = h.family(212, lang);
+    await startScreening(f);
+    await f.press('a:no');
+    const before = await dialogOf(h, 212);
+    const buttons = f.buttons;
+
+    let calls = await f.say('много');
+    let texts = sentTexts(calls);
+    expect(texts[0]).toBe(text(h, lang, 'errors.notANumber'));
+    expect(texts[1]).toContain(text(h, lang, 'facts:household_members.question'));
+
+    calls = await f.say('99');
+    texts = sentTexts(calls);
+    expect(texts[0]).toBe(text(h, lang, 'errors.outOfRange', { min: 1, max: 30 }));
+
+    calls = await f.say('0');
+    expect(sentTexts(calls)[0]).toBe(text(h, lang, 'errors.outOfRange', { min: 1, max: 30 }));
+
+    const after = await dialogOf(h, 212);
+    expect(after.context.facts).toEqual(before.context.facts);
+    expect(after.context.step).toBe(before.context.step);
+    // The buttons shown before the errors still work: nothing moved on.
+    const three = buttons.find((b) => b.data.endsWith('|a:3'))!;
+    await f.pressData(three.data, three.messageId);
+    expect((await factsOf(h, 212)).household_members).toBe(3);
+  });
+
+  it('typed "не знаю" and "білмеймін" count as Don\'t know', async () => {
+    const h = new BotHarness();
+    const f = h.family(213);
+    await startScreening(f);
+    await f.press('a:no');
+    await f.say('не знаю');
+    expect((await factsOf(h, 213)).household_members).toBe('unknown');
+    await f.say('білмеймін');
+    expect((await factsOf(h, 213)).children).toBe('unknown');
+  });
+});
+
+describe('summary and editing', () => {
+  it('lists the answers; editing one returns to the summary with the new answer', async () => {
+    const h = new BotHarness();
+    const f = h.family(221);
+    await startScreening(f);
+    await answerUntil(f, { ...NO_CHILDREN, housing: 'rent' });
+    expect(f.lastText).toContain(text(h, 'ru', 'summary.title'));
+    expect(f.lastText).toContain(`${text(h, 'ru', 'facts:household_members.label')}: 2`);
+    expect(f.lastText).toContain(`${text(h, 'ru', 'facts:housing.label')}: ${text(h, 'ru', 'facts:housing.values.rent')}`);
+
+    await f.press('ed:housing');
+    expect(f.lastText).toContain(text(h, 'ru', 'question.editing'));
+    expect(f.buttons.some((b) => b.text === text(h, 'ru', 'buttons.backToSummary'))).toBe(true);
+    await f.press('a:own');
+    expect(f.lastText).toContain(text(h, 'ru', 'summary.title'));
+    expect(f.lastText).toContain(`${text(h, 'ru', 'facts:housing.label')}: ${text(h, 'ru', 'facts:housing.values.own')}`);
+
+    // "Back to my answers" from an edit changes nothing.
+    await f.press('ed:housing');
+    await f.press('bk');
+    expect((await dialogOf(h, 221)).matches({ main: { screening: 'summary' } })).toBe(true);
+    expect((await factsOf(h, 221)).housing).toBe('own');
+  });
+
+  it('an edit that opens new questions asks them first, then shows the summary', async () => {
+    const h = new BotHarness();
+    const f = h.family(222);
+    await startScreening(f);
+    await answerUntil(f, NO_CHILDREN);
+    await f.press('ed:children');
+    await f.press('a:2');
+    const asked = await answerUntil(f, { children_under_3: 0 });
+    expect(asked[0]).toBe('children_under_3');
+    expect(asked.filter(isChildQuestion).length).toBeGreaterThan(3);
+    expect(f.lastText).toContain(text(h, 'ru', 'summary.title'));
+    expect(f.lastText).toContain(`${text(h, 'ru', 'facts:children.label')}: 2`);
+  });
+});
+
+describe('result and next steps', () => {
+  async function atResult(chatId: number) {
+    const h = new BotHarness();
+    const f = h.family(chatId);
+    await startScreening(f);
+    await answerUntil(f, { ...NO_CHILDREN, domestic_violence: 'yes', member_disability_group: '2' });
+    const calls = await f.press('ok');
+    return { h, f, result: sentTexts(calls).join('\n\n') };
+  }
+
+  it('shows grounds, documents, where to go, the legal basis and "a pre-screening, not a decision"', async () => {
+    const { h, f, result } = await atResult(231);
+    expect(result).toContain(text(h, 'ru', 'results:intro'));
+    expect(result).toContain(text(h, 'ru', 'results:documents'));
+    expect(result).toContain(text(h, 'ru', 'results:whereToGo'));
+    expect(result).toMatch(/Основание: .+/);
+    expect(result).toContain(text(h, 'ru', 'grounds:cruel_treatment.short'));
+    expect(f.lastText).toContain(text(h, 'ru', 'result.nextSteps'));
+    const codes = f.buttons.map((b) => b.data.split('|')[1]);
+    expect(codes).toEqual(expect.arrayContaining(['tk', 'rf', 'sv', 'bk', 'rt', 'dg']));
+  });
+
+  it('talk to a person shows the hotlines and returns to the result', async () => {
+    const { h, f } = await atResult(232);
+    await f.press('tk');
+    expect(f.lastText).toContain(text(h, 'ru', 'talk.intro'));
+    expect(f.lastText).toContain('111');
+    await f.press('rs');
+    expect(f.lastText).toContain(text(h, 'ru', 'result.nextSteps'));
+  });
+
+  it('refer explains the referral is not yet available and returns to the result', async () => {
+    const { h, f } = await atResult(233);
+    await f.press('rf');
+    expect(f.lastText).toContain(text(h, 'ru', 'refer.notYet'));
+    await f.press('rs');
+    expect(f.lastText).toContain(text(h, 'ru', 'result.nextSteps'));
+  });
+
+  it('save says how long the answers are kept', async () => {
+    const { h, f } = await atResult(234);
+    await f.press('sv');
+    expect(f.lastText).toBe(text(h, 'ru', 'saved.text', { days: 30 }));
+    await f.press('rs');
+    expect(f.lastText).toContain(text(h, 'ru', 'result.nextSteps'));
+  });
+
+  it('change answer returns to the summary; restart starts again with no answers', async () => {
+    const { h, f } = await atResult(235);
+    await f.press('bk');
+    expect(f.lastText).toContain(text(h, 'ru', 'summary.title'));
+    await f.press('ok');
+    const calls = await f.press('rt');
+    expect(popup(calls)).toBe('');
+    expect(f.lastText).toContain(text(h, 'ru', 'intro.greeting'));
+    expect(await factsOf(h, 235)).toEqual({});
+  });
+});

@@ -1,0 +1,193 @@
+/**
+ * Replays machine events through the real bot: each event becomes the button
+ * the bot actually showed (found in its last keyboard by callback data), a
+ * typed number when no button carries the answer, or /restart. After every
+ * step the bot's stored dialog must equal the machine's snapshot, and the
+ * messages it sent must be that state's screen in the family's language.
+ */
+import { expect } from 'vitest';
+import type { ScreeningEvent } from '../../flows/screening/machine.js';
+import type { ApiCall } from '../../src/bot/in-process-api.js';
+import { nextQuestions } from '../../src/engine/evaluate.js';
+import type { Lang } from '../../src/engine/types.js';
+import type { T } from '../../src/i18n/i18n.js';
+import type { BotHarness, FamilyDriver } from '../helpers/bot-harness.js';
+import { isQuestion, stateName, type Model, type Snap } from './model.js';
+
+const CODE: Partial<Record<ScreeningEvent['type'], string>> = {
+  CONSENT: 'cs',
+  DECLINE: 'dc',
+  SKIP: 'sk',
+  BACK: 'bk',
+  CONFIRM: 'ok',
+  TALK: 'tk',
+  URGENT_TALK: 'ut',
+  DANGER: 'dg',
+  RESUME: 'rs',
+  REFER: 'rf',
+  SAVE: 'sv',
+};
+
+/** The callback data body ("a:yes", "bk", …) of the button that sends this event. */
+export function buttonBody(e: ScreeningEvent): string {
+  if (e.type === 'ANSWER') return `a:${String(e.value)}`;
+  if (e.type === 'TOGGLE') return `t:${e.value}`;
+  if (e.type === 'EDIT') return `ed:${e.fact}`;
+  if (e.type === 'RESTART') return 'rt';
+  return CODE[e.type]!;
+}
+
+const body = (data: string) => data.slice(data.indexOf('|') + 1);
+
+interface Sent {
+  texts: string[];
+  /** Bodies of the buttons of the last message with a keyboard, in order. */
+  buttons: { text: string; body: string }[];
+  callbackAnswers: Record<string, unknown>[];
+}
+
+function sentBy(calls: ApiCall[]): Sent {
+  const messages = calls.filter((c) => c.method === 'sendMessage');
+  const withKeyboard = messages.filter((c) => (c.payload.reply_markup as { inline_keyboard?: unknown[] } | undefined)?.inline_keyboard?.length).at(-1);
+  const rows = (withKeyboard?.payload.reply_markup as { inline_keyboard: { text: string; callback_data: string }[][] } | undefined)?.inline_keyboard ?? [];
+  return {
+    texts: messages.map((c) => String(c.payload.text)),
+    buttons: rows.flat().map((b) => ({ text: b.text, body: body(b.callback_data) })),
+    callbackAnswers: calls.filter((c) => c.method === 'answerCallbackQuery').map((c) => c.payload),
+  };
+}
+
+export class PathDriver {
+  constructor(
+    readonly h: BotHarness,
+    readonly model: Model,
+  ) {}
+
+  t(lang: Lang): T {
+    return this.h.deps.translator.bind(lang);
+  }
+
+  /** Opens a chat in `lang` (English is chosen with the language button, as a family would) and checks the intro. */
+  async open(chatId: number, lang: Lang): Promise<FamilyDriver> {
+    const f = this.h.family(chatId, lang === 'kk' ? 'kk' : lang === 'ru' ? 'ru-RU' : 'en');
+    let calls = await f.say('/start');
+    if (lang === 'en') {
+      expect(f.lastText.startsWith(this.t('ru')('intro.greeting'))).toBe(true); // Telegram's "en" gets Russian first
+      calls = await this.pressBody(f, 'lg:en');
+    }
+    await this.check(f, lang, this.model.initial(), calls);
+    return f;
+  }
+
+  async pressBody(f: FamilyDriver, b: string): Promise<ApiCall[]> {
+    const button = f.buttons.find((x) => body(x.data) === b);
+    if (!button) throw new Error(`no button ${b} among: ${f.buttons.map((x) => body(x.data)).join(' ')}\n${f.lastText}`);
+    return f.pressData(button.data, button.messageId);
+  }
+
+  /** Sends one event the way a family would. */
+  async send(f: FamilyDriver, e: ScreeningEvent): Promise<ApiCall[]> {
+    const b = buttonBody(e);
+    if (f.buttons.some((x) => body(x.data) === b)) return this.pressBody(f, b);
+    if (e.type === 'ANSWER' && typeof e.value === 'number') return f.say(String(e.value)); // a number not on a button is typed
+    if (e.type === 'RESTART') return f.say('/restart');
+    throw new Error(`the bot shows no button for ${JSON.stringify(e)} (${b}); it shows: ${f.buttons.map((x) => body(x.data)).join(' ')}`);
+  }
+
+  /** Replays events on the machine and through the bot in one chat, checking every step; returns the machine snapshots. */
+  async run(chatId: number, lang: Lang, events: ScreeningEvent[]): Promise<{ f: FamilyDriver; snaps: Snap[] }> {
+    const snaps = this.model.replay(events);
+    const f = await this.open(chatId, lang);
+    for (let i = 0; i < events.length; i++) {
+      const calls = await this.send(f, events[i]!);
+      await this.check(f, lang, snaps[i + 1]!, calls, events[i]);
+    }
+    return { f, snaps };
+  }
+
+  /** The bot's dialog equals the machine's, and what it sent is that state's screen. */
+  async check(f: FamilyDriver, lang: Lang, snap: Snap, calls: ApiCall[], event?: ScreeningEvent): Promise<void> {
+    const where = `${this.model.key(snap)} (${lang}, after ${JSON.stringify(event ?? '/start')})`;
+    const stored = (await this.h.deps.host.current(String(f.chatId))).snapshot;
+    expect(stored.value, where).toEqual(snap.value);
+    expect(stored.context, where).toEqual(snap.context);
+
+    const sent = sentBy(calls);
+    for (const a of sent.callbackAnswers) expect(a.text, `${where}: the button was refused`).toBeUndefined();
+    expect(sent.texts.length, `${where}: no screen was sent`).toBeGreaterThan(0);
+    const t = this.t(lang);
+    expect(sent.texts, where).not.toContain(t('errors.internal'));
+    const last = sent.texts.at(-1)!;
+    const bodies = sent.buttons.map((b) => b.body);
+    const safety = ['tk', 'dg'];
+    const c = snap.context;
+
+    if (snap.matches('danger')) {
+      expect(sent.texts[0]!.startsWith(t('danger.title')), where).toBe(true);
+      expect(last, where).toBe(t('danger.offer'));
+      expect(bodies, where).toEqual(['ut', 'rs']);
+    } else if (snap.matches('talk')) {
+      expect(last.startsWith(t(c.urgent ? 'talk.urgent' : 'talk.intro')), where).toBe(true);
+      expect(bodies, where).toEqual(['rs', 'dg']);
+    } else if (snap.matches({ main: 'intro' })) {
+      expect(last.startsWith(t('intro.greeting')), where).toBe(true);
+      expect(last.endsWith(t('consent.question')), where).toBe(true);
+      expect(bodies, where).toEqual(['lg:kk', 'lg:ru', 'lg:en', 'cs', 'dc', ...safety]);
+    } else if (snap.matches({ main: 'infoOnly' })) {
+      expect(last.startsWith(t('info.text')), where).toBe(true);
+      expect(bodies, where).toEqual(['cs', ...safety]);
+    } else if (isQuestion(snap)) {
+      const fact = c.current!;
+      const def = this.model.defs.get(fact)!;
+      const paragraphs = last.split('\n\n');
+      const editing = snap.matches({ main: { screening: 'editing' } });
+      const total = c.history.length + nextQuestions(c.facts, this.model.catalogue, c.date).filter((x) => x !== fact).length + 1;
+      expect(paragraphs[0], where).toBe(editing ? t('question.editing') : t('question.progress', { n: c.history.length + 1, total }));
+      expect(paragraphs[1], where).toBe(t(`facts:${fact}.question`));
+      if (def.sensitive) expect(paragraphs[2], where).toBe(`ℹ️ ${t(`facts:${fact}.why`)}`);
+      const answers =
+        def.type === 'yesno'
+          ? ['a:yes', 'a:no']
+          : def.type === 'enum'
+            ? def.values!.map((v) => `a:${v}`)
+            : def.type === 'int'
+              ? (def.quick ?? []).map((n) => `a:${n}`)
+              : [...(def.of === 'service' ? this.model.catalogue.services : this.model.catalogue.benefits).map((x) => `t:${x.id}`), 'ok'];
+      expect(bodies, where).toEqual([...answers, 'sk', 'bk', ...safety]);
+      if (def.type === 'list') {
+        const ticked = sent.buttons.filter((b) => b.text.startsWith('✅ ')).map((b) => b.body.slice(2));
+        expect(ticked.sort(), where).toEqual([...c.draft].sort());
+      }
+      expect(sent.buttons.find((b) => b.body === 'bk')!.text, where).toBe(t(editing ? 'buttons.backToSummary' : 'buttons.back'));
+    } else if (snap.matches({ main: { screening: 'summary' } })) {
+      const shown = this.model.renderer.visibleAnswers(c.facts, c.date);
+      const lines = last.split('\n');
+      expect(lines[0], where).toBe(t('summary.title'));
+      expect(lines.length, where).toBe(shown.length + 2);
+      shown.forEach((id, i) => expect(lines[i + 1]!.startsWith(`• ${t(`facts:${id}.label`)}: `), `${where}: ${id}`).toBe(true));
+      expect(lines.at(-1), where).toBe(t('summary.hint'));
+      expect(bodies, where).toEqual(['ok', ...shown.map((id) => `ed:${id}`), 'bk', ...safety]);
+    } else if (snap.matches({ main: 'result' })) {
+      const all = sent.texts.join('\n\n');
+      const r = this.model.result(snap);
+      expect(all, where).toContain(t('results:intro'));
+      for (const g of r.grounds.filter((x) => x.status !== 'not_indicated')) expect(all, `${where}: ground ${g.id}`).toContain(`• ${t(`grounds:${g.id}.short`)}`);
+      for (const b of r.benefits.filter((x) => x.status !== 'not_indicated')) expect(all, `${where}: benefit ${b.id}`).toContain(`• ${t(`benefits:${b.id}.name`)}`);
+      for (const g of r.grounds.filter((x) => x.status === 'not_indicated')) expect(all, `${where}: ground ${g.id} not indicated`).not.toContain(`• ${t(`grounds:${g.id}.short`)}\n`);
+      if (r.emergency) expect(sent.texts[0]!.startsWith(t('results:emergency')), where).toBe(true);
+      else if (r.urgent) expect(sent.texts[0]!.startsWith(t('results:urgent')), where).toBe(true);
+      else expect(sent.texts[0]!.startsWith(t('results:intro')), where).toBe(true);
+      if (!r.grounds.some((g) => g.status === 'indicated') && !r.benefits.some((b) => b.status === 'indicated')) expect(all, where).toContain(t('results:nothingIndicated'));
+      expect(last.endsWith(t('result.nextSteps')), where).toBe(true);
+      expect(bodies, where).toEqual(['tk', 'rf', 'sv', 'bk', 'rt', 'dg']);
+    } else if (snap.matches({ main: 'refer' })) {
+      expect(last.startsWith(t('refer.notYet')), where).toBe(true);
+      expect(bodies, where).toEqual(['rs', ...safety]);
+    } else if (snap.matches({ main: 'saved' })) {
+      expect(last, where).toBe(t('saved.text', { days: this.h.deps.dialogTtlDays }));
+      expect(bodies, where).toEqual(['rs', ...safety]);
+    } else {
+      throw new Error(`no screen check for ${stateName(snap)}`);
+    }
+  }
+}
