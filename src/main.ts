@@ -49,7 +49,9 @@ async function main(config: Config): Promise<void> {
   });
   const bot = createBot(config.BOT_TOKEN, deps, { client: config.TELEGRAM_API_ROOT ? { apiRoot: config.TELEGRAM_API_ROOT } : {} });
   // Telegram's limits: retry after 429 and network blips, and pace outgoing messages.
-  bot.api.config.use(apiThrottler());
+  // Private chats get short bursts (a screen is often two calls: remove the old keyboard, send the
+  // next question); groups stay at Telegram's 20 a minute. auto-retry covers any 429 left.
+  bot.api.config.use(apiThrottler({ out: { maxInFlight: 1, minTime: 100 } }));
   bot.api.config.use(autoRetry({ maxRetryAttempts: 5, maxDelaySeconds: 60 }));
   await bot.init();
   await setCommandMenus(bot.api, deps.translator).catch((e: Error) => log.warn({ error: e.message }, 'could not set command menus'));

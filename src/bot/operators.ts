@@ -52,6 +52,7 @@ export function operatorsComposer(opts: OperatorsOptions): Composer<BotContext> 
         const result = await service.claim(rec.id, ctx.from.id);
         if (result.won) return void (await ctx.answerCallbackQuery({ text: t('ops:taken') }));
         const holder = result.holder ?? rec.operatorId;
+        if (holder === ctx.from.id) return void (await ctx.answerCallbackQuery({ text: t('ops:youHaveIt') }));
         return void (await ctx.answerCallbackQuery({ text: holder ? t('ops:alreadyTaken', { id: holder }) : t('ops:cannotTake'), show_alert: true }));
       }
       case 'tr': {

@@ -188,7 +188,13 @@ export class HandoffService {
 
   async transfer(caseId: string, by: number, to: number): Promise<CaseRecord | undefined> {
     const rec = await this.apply(caseId, { type: 'TRANSFER', operatorId: to }, this.event('transferred', String(by), String(to)));
-    if (rec) await this.refreshCard(rec);
+    if (!rec) return undefined;
+    await this.refreshCard(rec);
+    if (rec.topicId) {
+      // The receiving operator is mentioned in the topic, so the case does not sit unnoticed.
+      const text = this.deps.translator.t(this.deps.config.staffLang, 'ops:transferredTo', { id: rec.id, mention: `<a href="tg://user?id=${to}">${to}</a>` });
+      await this.deps.api.sendMessage(this.deps.config.groupId, text, { message_thread_id: rec.topicId, parse_mode: 'HTML' }).catch(() => undefined);
+    }
     return rec;
   }
 
@@ -320,7 +326,8 @@ export class HandoffService {
     const due = await this.deps.store.takeDue(this.now(), 50);
     for (const timer of due) {
       const rec = await this.deps.store.get(timer.caseId);
-      if (!rec || rec.status === 'closed') continue;
+      // A closed case has no clock; a family who blocked the bot cannot be answered, so no breach either.
+      if (!rec || rec.status === 'closed' || (rec.status === 'family_unreachable' && timer.kind !== 'opening')) continue;
       if (timer.kind === 'opening') {
         await this.joinLine(rec.id, 'system');
         continue;

@@ -1,5 +1,7 @@
 /**
- * The screening machine as a test model: an abstraction of its snapshots, the
+ * The screening dialog as a test model: the machine plus the one event the bot
+ * adds on its own (DANGER after an answer that makes it an emergency), an
+ * abstraction of its snapshots, the
  * events a family can cause in each (the buttons the bot shows, a typed number,
  * /restart), and paths generated from the machine itself with `xstate/graph`.
  *
@@ -20,7 +22,7 @@ import { createActor, type SnapshotFrom } from 'xstate';
 import { getShortestPaths, type StatePath } from 'xstate/graph';
 import { createScreeningMachine, type ScreeningEvent, type ScreeningMachine } from '../../flows/screening/machine.js';
 import { evaluate, nextQuestions } from '../../src/engine/evaluate.js';
-import type { Catalogue, Condition, FactDef, Result, Status } from '../../src/engine/types.js';
+import type { Catalogue, Condition, FactDef, Facts, Result, Status } from '../../src/engine/types.js';
 import { ScreenRenderer } from '../../src/bot/screens.js';
 
 export type Snap = SnapshotFrom<ScreeningMachine>;
@@ -57,10 +59,31 @@ export class Model {
   readonly defs: Map<string, FactDef>;
   readonly renderer: ScreenRenderer;
 
+  /** The machine with the bot's one addition (src/bot/family.ts): an answer that makes the situation an emergency is followed by DANGER. */
+  readonly dialog: ScreeningMachine;
+
   constructor(readonly catalogue: Catalogue) {
     this.machine = createScreeningMachine(catalogue);
+    const machine = this.machine;
+    this.dialog = Object.create(machine, {
+      transition: {
+        value: (s: Snap, e: ScreeningEvent, scope: unknown) => {
+          const next = machine.transition(s, e, scope as never);
+          return e.type === 'ANSWER' && next !== s && this.raisedEmergency(next) ? machine.transition(next, { type: 'DANGER' }, scope as never) : next;
+        },
+      },
+    }) as ScreeningMachine;
     this.defs = new Map(catalogue.facts.map((f) => [f.id, f]));
     this.renderer = new ScreenRenderer(catalogue, 30);
+  }
+
+  /** As the bot decides it: the answer just given (last in history) is what makes the situation an emergency. */
+  raisedEmergency(s: Snap): boolean {
+    const answered = s.context.history.at(-1);
+    if (!answered) return false;
+    const emergency = (facts: Facts) => evaluate(facts, this.catalogue, s.context.date).emergency;
+    const { [answered]: _answer, ...before } = s.context.facts;
+    return emergency(s.context.facts) && !emergency(before);
   }
 
   initial(): Snap {
@@ -133,7 +156,7 @@ export class Model {
 
   /** Shortest paths to every abstract state reachable with every button (A: the structure of the dialog). */
   structuralPaths(): Path[] {
-    return getShortestPaths(this.machine, {
+    return getShortestPaths(this.dialog, {
       input: { date: TODAY },
       events: (s) => this.events(s),
       serializeState: (s) => this.key(s),
@@ -146,7 +169,7 @@ export class Model {
    * children"), so here the key also holds the questions still pending.
    */
   questionPaths(): Map<string, Path> {
-    const paths = getShortestPaths(this.machine, {
+    const paths = getShortestPaths(this.dialog, {
       input: { date: TODAY },
       events: (s) => this.answeringEvents(s),
       serializeState: (s) => (isQuestion(s) ? `${this.key(s)} [${this.pending(s).join(',')}]` : this.key(s)),
@@ -163,7 +186,7 @@ export class Model {
    * that a question is explored once per way the answers so far can still end.
    */
   resultPaths(classify: (s: Snap) => string, refine: (s: Snap) => string = () => ''): Map<string, Path> {
-    const paths = getShortestPaths(this.machine, {
+    const paths = getShortestPaths(this.dialog, {
       input: { date: TODAY },
       events: (s) => this.answeringEvents(s),
       serializeState: (s) => `${this.key(s)} ${classify(s)} ${refine(s)}`,
@@ -210,8 +233,12 @@ export class Model {
     const out = [actor.getSnapshot()];
     for (const e of events) {
       actor.send(e);
-      const next = actor.getSnapshot();
+      let next = actor.getSnapshot();
       if (next === out.at(-1)) throw new Error(`event ${JSON.stringify(e)} changed nothing in ${this.key(next)}`);
+      if (e.type === 'ANSWER' && this.raisedEmergency(next)) {
+        actor.send({ type: 'DANGER' });
+        next = actor.getSnapshot();
+      }
       out.push(next);
     }
     actor.stop();

@@ -117,8 +117,10 @@ export function randomWalk(model: Model, seed: number, length: number): Screenin
     let x = rand() * weights.reduce((a, b) => a + b, 0);
     let pick = 0;
     while ((x -= weights[pick]!) > 0 && pick < options.length - 1) pick++;
-    events.push(options[pick]!);
-    actor.send(options[pick]!);
+    const e = options[pick]!;
+    events.push(e);
+    actor.send(e);
+    if (e.type === 'ANSWER' && model.raisedEmergency(actor.getSnapshot())) actor.send({ type: 'DANGER' }); // as the bot does
   }
   actor.stop();
   return events;
