@@ -205,12 +205,26 @@ function truncate(text: string): string {
   return text.length <= MAX_TEXT ? text : `${text.slice(0, MAX_TEXT - 1)}…`;
 }
 
-/** Joins sections into as few messages as fit, splitting only between sections. */
+/**
+ * Joins sections into as few messages as fit, splitting between sections. A
+ * section too long for one message (many grounds still needing answers) is
+ * split between its paragraphs, then its lines: none of it is cut off.
+ */
 export function pack(sections: string[]): string[] {
+  return joinFitting(sections.flatMap((s) => fit(s, '\n\n')), '\n\n');
+}
+
+/** A text in pieces that each fit in a message, split at `sep` (paragraphs, then lines); only a single over-long line is cut. */
+function fit(text: string, sep: '\n\n' | '\n'): string[] {
+  if (text.length <= MAX_TEXT) return [text];
+  return joinFitting(text.split(sep).flatMap((part) => (sep === '\n\n' ? fit(part, '\n') : [truncate(part)])), sep);
+}
+
+function joinFitting(parts: string[], sep: string): string[] {
   const out: string[] = [];
-  for (const s of sections.map(truncate)) {
+  for (const s of parts) {
     const last = out.at(-1);
-    if (last !== undefined && last.length + 2 + s.length <= MAX_TEXT) out[out.length - 1] = `${last}\n\n${s}`;
+    if (last !== undefined && last.length + sep.length + s.length <= MAX_TEXT) out[out.length - 1] = `${last}${sep}${s}`;
     else out.push(s);
   }
   return out;

@@ -145,6 +145,7 @@ export class Model {
   /** Only what can change the answers: for the result traversals. */
   answeringEvents(s: Snap): ScreeningEvent[] {
     if (s.matches({ main: 'intro' })) return [{ type: 'CONSENT' }];
+    if (s.matches('danger')) return [{ type: 'RESUME' }]; // the bot's own DANGER after "someone is in danger now: yes"
     if (isQuestion(s)) {
       // Numbers that stand for all (none, one, a few, many): the rules compare with 0, 1, 2+ and 4+.
       const answers = this.answers(s.context.current!).filter((e) => e.type !== 'TOGGLE' && !(e.type === 'ANSWER' && typeof e.value === 'number' && ![0, 1, 2, 4, TYPED_INCOME].includes(e.value)));
