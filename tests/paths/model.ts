@@ -1,22 +1,23 @@
 /**
  * The screening dialog as a test model: the machine plus the one event the bot
- * adds on its own (DANGER after an answer that makes it an emergency), an
- * abstraction of its snapshots, the
- * events a family can cause in each (the buttons the bot shows, a typed number,
- * /restart), and paths generated from the machine itself with `xstate/graph`.
+ * adds on its own (src/bot/family.ts: DANGER right after an answer that makes
+ * the situation an emergency), the events a family can cause on each screen
+ * (the buttons the bot shows, a typed number, /restart), an abstraction of its
+ * snapshots, and paths generated from it with `xstate/graph`.
  *
  * The full state space (every combination of answers) is far too large, so a
  * snapshot is abstracted to its state node, the question being asked, whether a
  * multi-choice question has something ticked, and — on the danger and talk
- * screens — where RESUME returns and whether urgent help was asked for. The
- * result traversals add one rule's status to that key, so that the shortest
- * path to the result with that rule at each status is found.
+ * screens — where RESUME returns and whether urgent help was asked for (A). The
+ * question traversal adds the questions still pending (B); the result
+ * traversals add one rule's status, or the urgency flags (C).
  *
  * xstate/graph expands each abstract state from its first (breadth-first)
  * representative, and getShortestPaths follows the same breadth-first tree, so
  * replaying a path's events from the initial snapshot meets exactly those
- * representatives; `replay` checks that every event changes the snapshot and
- * lands on the key the path promised.
+ * representatives; `replay` checks that every event changes something (the bot
+ * would refuse it otherwise), and the machine tests that every path ends on the
+ * key it promised.
  */
 import { createActor, type SnapshotFrom } from 'xstate';
 import { getShortestPaths, type StatePath } from 'xstate/graph';

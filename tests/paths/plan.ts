@@ -11,7 +11,7 @@ import { getStateNodes } from 'xstate/graph';
 import type { ScreeningEvent } from '../../flows/screening/machine.js';
 import { valueInForce } from '../../src/engine/params.js';
 import type { Catalogue, Condition, Params, Status } from '../../src/engine/types.js';
-import { eventsOf, isQuestion, maximal, Model, prng, TODAY, usesPovertyLine, type Path, type Snap } from './model.js';
+import { eventKey, eventsOf, isQuestion, maximal, Model, prng, TODAY, usesPovertyLine, type Path, type Snap } from './model.js';
 
 export interface Plan {
   model: Model;
@@ -43,10 +43,22 @@ export function makePlan(catalogue: Catalogue): Plan {
   return { model, structural: model.structuralPaths(), questions: model.questionPaths(), results };
 }
 
-/** Every generated path, without those that are a prefix of another (replaying the longer one passes their states). */
-export function allPaths(plan: Plan): ScreeningEvent[][] {
-  const paths = [...plan.structural, ...plan.questions.values(), ...[...plan.results.values()].flatMap((m) => [...m.values()])];
-  return maximal(paths.map(eventsOf));
+/** Every generated path, named after where it ends, without those that are a prefix of another (replaying the longer one passes their states). */
+export function allPaths(plan: Plan): { events: ScreeningEvent[]; name: string }[] {
+  const { model } = plan;
+  const named = [
+    ...plan.structural.map((p) => ({ p, name: model.key(p.state) })),
+    ...[...plan.questions].map(([fact, p]) => ({ p, name: `question ${fact}` })),
+    ...[...plan.results].flatMap(([rule, m]) => [...m].map(([cls, p]) => ({ p, name: `result with ${rule} ${cls}` }))),
+  ];
+  const kept = new Set(maximal(named.map((x) => eventsOf(x.p))).map((events) => events.map(eventKey).join('\n')));
+  const out: { events: ScreeningEvent[]; name: string }[] = [];
+  for (const { p, name } of named) {
+    const events = eventsOf(p);
+    const k = events.map(eventKey).join('\n');
+    if (kept.delete(k)) out.push({ events, name });
+  }
+  return out;
 }
 
 /** The state nodes of the machine, without history pseudo-states, as values `snapshot.matches` takes. */
