@@ -12,7 +12,7 @@
  */
 import { assign, setup } from 'xstate';
 import { nextQuestions } from '../../src/engine/evaluate.js';
-import { normaliseValue } from '../../src/engine/facts.js';
+import { crossCheck, normaliseValue } from '../../src/engine/facts.js';
 import type { Catalogue, Facts, FactValue } from '../../src/engine/types.js';
 
 /** Bump when states or context change shape; flows/screening/migrate.ts carries answers across. */
@@ -62,9 +62,12 @@ export interface ScreeningInput {
 export function createScreeningMachine(catalogue: Catalogue) {
   const defs = new Map(catalogue.facts.map((f) => [f.id, f]));
   const pending = (ctx: ScreeningContext) => nextQuestions(ctx.facts, catalogue, ctx.date);
+  /** A value in the question's domain that agrees with the other answers (no more children than people at home). */
   const valid = (ctx: ScreeningContext, value: FactValue) => {
     const def = ctx.current ? defs.get(ctx.current) : undefined;
-    return def !== undefined && normaliseValue(def, value, catalogue) !== undefined;
+    const normalised = def ? normaliseValue(def, value, catalogue) : undefined;
+    if (normalised === undefined) return false;
+    return def!.type === 'list' || crossCheck({ ...ctx.facts, [def!.id]: normalised }).length === 0;
   };
   const isList = (fact: string | null) => (fact ? defs.get(fact)?.type === 'list' : false);
 

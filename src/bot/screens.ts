@@ -5,6 +5,7 @@
  */
 import { InlineKeyboard } from 'grammy';
 import { evaluate, isImplied, nextQuestions } from '../engine/evaluate.js';
+import { crossCheck } from '../engine/facts.js';
 import { LANGS, type Catalogue, type FactDef, type Facts, type Lang } from '../engine/types.js';
 import type { T } from '../i18n/i18n.js';
 import { renderResult, renderValue } from '../render/result.js';
@@ -137,7 +138,11 @@ export class ScreenRenderer {
     const answer = (value: string | number) => ev({ type: 'ANSWER', value });
     if (def.type === 'yesno') rows.push([button(t('results:value.yes'), answer('yes')), button(t('results:value.no'), answer('no'))]);
     if (def.type === 'enum') rows.push(...chunk(def.values!.map((v) => button(t(`facts:${fact}.values.${v}`), answer(v))), def.values!.length > 6 ? 2 : 1));
-    if (def.type === 'int' && def.quick) rows.push(...chunk(def.quick.map((n) => button(String(n), answer(n))), 4));
+    if (def.type === 'int' && def.quick) {
+      // Only numbers that agree with earlier answers: no "4 children" button in a household of 3.
+      const fitting = def.quick.filter((n) => crossCheck({ ...ctx.facts, [fact]: n }).length === 0);
+      rows.push(...chunk(fitting.map((n) => button(String(n), answer(n))), 4));
+    }
     if (def.type === 'list') {
       const ids = def.of === 'service' ? this.catalogue.services.map((s) => s.id) : this.catalogue.benefits.map((b) => b.id);
       const ns = def.of === 'service' ? 'services' : 'benefits';

@@ -87,7 +87,8 @@ function inFactOrder(catalogue: Catalogue, ids: string[]): string[] {
  * The questions still worth asking, in asking order: facts that could change
  * some ground, benefit, or the urgent/emergency flags, that have not been
  * answered (an `unknown` answer counts as answered) and whose gate is open or
- * undecided only by answered facts. `needs` is offered once, at the end.
+ * undecided only by answered facts. `needs` is offered once, at the end, then
+ * `already_receiving` when some benefit is still in play.
  */
 export function nextQuestions(facts: Facts, catalogue: Catalogue, date: string): string[] {
   const ctx = context(facts, catalogue, date);
@@ -97,6 +98,9 @@ export function nextQuestions(facts: Facts, catalogue: Catalogue, date: string):
     for (const id of evaluateCondition(flag, ctx).toTrue) wanted.add(id);
   }
   if (!wanted.size && facts.needs === undefined) wanted.add('needs');
+  // Last, which of the benefits the answers point to the family already receives ("you already receive" in the result).
+  const pointed = result.benefits.some((b) => b.status !== 'not_indicated');
+  if (!wanted.size && facts.needs !== undefined && facts.already_receiving === undefined && pointed) wanted.add('already_receiving');
   return catalogue.facts
     .filter((def) => wanted.has(def.id) && facts[def.id] === undefined && isAskable(def.id, ctx))
     .map((def) => def.id);

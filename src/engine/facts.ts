@@ -82,8 +82,8 @@ export function readFacts(input: unknown, catalogue: Catalogue): Facts {
   return facts;
 }
 
-/** Counts that cannot be true together. */
-function crossCheck(facts: Facts): FactProblem[] {
+/** Counts that cannot be true together (children among household members, and so on). */
+export function crossCheck(facts: Facts): FactProblem[] {
   const n = (id: string) => (typeof facts[id] === 'number' ? (facts[id] as number) : undefined);
   const problems: FactProblem[] = [];
   const household = n('household_members');

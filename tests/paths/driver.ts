@@ -12,7 +12,7 @@ import { nextQuestions } from '../../src/engine/evaluate.js';
 import type { Lang } from '../../src/engine/types.js';
 import type { T } from '../../src/i18n/i18n.js';
 import type { BotHarness, FamilyDriver } from '../helpers/bot-harness.js';
-import { isQuestion, stateName, type Model, type Snap } from './model.js';
+import { fittingQuick, isQuestion, stateName, type Model, type Snap } from './model.js';
 
 const CODE: Partial<Record<ScreeningEvent['type'], string>> = {
   CONSENT: 'cs',
@@ -152,7 +152,7 @@ export class PathDriver {
           : def.type === 'enum'
             ? def.values!.map((v) => `a:${v}`)
             : def.type === 'int'
-              ? (def.quick ?? []).map((n) => `a:${n}`)
+              ? fittingQuick(def, c.facts).map((n) => `a:${n}`)
               : [...(def.of === 'service' ? this.model.catalogue.services : this.model.catalogue.benefits).map((x) => `t:${x.id}`), 'ok'];
       expect(bodies, where).toEqual([...answers, 'sk', 'bk', ...safety]);
       if (def.type === 'list') {

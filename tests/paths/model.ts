@@ -22,6 +22,7 @@
 import { createActor, type SnapshotFrom } from 'xstate';
 import { getShortestPaths, type StatePath } from 'xstate/graph';
 import { createScreeningMachine, type ScreeningEvent, type ScreeningMachine } from '../../flows/screening/machine.js';
+import { crossCheck } from '../../src/engine/facts.js';
 import { evaluate, nextQuestions } from '../../src/engine/evaluate.js';
 import type { Catalogue, Condition, FactDef, Facts, Result, Status } from '../../src/engine/types.js';
 import { ScreenRenderer } from '../../src/bot/screens.js';
@@ -108,8 +109,8 @@ export class Model {
     return parts.join(' ');
   }
 
-  /** The answers offered for a question: every button, plus a typed income. */
-  answers(fact: string): ScreeningEvent[] {
+  /** The answers offered for a question: every button (numbers that fit the other answers), plus a typed income. */
+  answers(fact: string, facts: Facts = {}): ScreeningEvent[] {
     const def = this.defs.get(fact)!;
     switch (def.type) {
       case 'yesno':
@@ -117,7 +118,7 @@ export class Model {
       case 'enum':
         return (def.id === 'region' ? REGIONS : def.values!).map((value) => ({ type: 'ANSWER', value }));
       case 'int':
-        return [...(def.quick ?? []), ...(fact === 'monthly_income_kzt' ? [TYPED_INCOME] : [])].map((value) => ({ type: 'ANSWER', value }));
+        return [...fittingQuick(def, facts), ...(fact === 'monthly_income_kzt' ? [TYPED_INCOME] : [])].map((value) => ({ type: 'ANSWER', value }));
       case 'list': {
         const ids = (def.of === 'service' ? this.catalogue.services : this.catalogue.benefits).map((x) => x.id);
         return [...ids.map((value): ScreeningEvent => ({ type: 'TOGGLE', value })), { type: 'CONFIRM' }];
@@ -133,7 +134,7 @@ export class Model {
     if (s.matches('talk')) return [{ type: 'RESUME' }, { type: 'DANGER' }];
     if (s.matches({ main: 'intro' })) return [{ type: 'CONSENT' }, { type: 'DECLINE' }, ...safety];
     if (s.matches({ main: 'infoOnly' })) return [{ type: 'CONSENT' }, ...safety, restart];
-    if (isQuestion(s)) return [...this.answers(s.context.current!), { type: 'SKIP' }, { type: 'BACK' }, ...safety, restart];
+    if (isQuestion(s)) return [...this.answers(s.context.current!, s.context.facts), { type: 'SKIP' }, { type: 'BACK' }, ...safety, restart];
     if (s.matches({ main: { screening: 'summary' } })) {
       const edits = this.renderer.visibleAnswers(s.context.facts, s.context.date).map((fact): ScreeningEvent => ({ type: 'EDIT', fact }));
       return [{ type: 'CONFIRM' }, { type: 'BACK' }, ...edits, ...safety, restart];
@@ -149,7 +150,7 @@ export class Model {
     if (s.matches('danger')) return [{ type: 'RESUME' }]; // the bot's own DANGER after "someone is in danger now: yes"
     if (isQuestion(s)) {
       // Numbers that stand for all (none, one, a few, many): the rules compare with 0, 1, 2+ and 4+.
-      const answers = this.answers(s.context.current!).filter((e) => e.type !== 'TOGGLE' && !(e.type === 'ANSWER' && typeof e.value === 'number' && ![0, 1, 2, 4, TYPED_INCOME].includes(e.value)));
+      const answers = this.answers(s.context.current!, s.context.facts).filter((e) => e.type !== 'TOGGLE' && !(e.type === 'ANSWER' && typeof e.value === 'number' && ![0, 1, 2, 4, TYPED_INCOME].includes(e.value)));
       return [...answers, { type: 'SKIP' }];
     }
     if (s.matches({ main: { screening: 'summary' } })) return [{ type: 'CONFIRM' }];
@@ -293,4 +294,9 @@ export function prng(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** The quick-answer numbers the bot shows: those that agree with the other answers. */
+export function fittingQuick(def: FactDef, facts: Facts): number[] {
+  return (def.quick ?? []).filter((n) => crossCheck({ ...facts, [def.id]: n }).length === 0);
 }

@@ -99,11 +99,9 @@ export function pathSuite({ catalogue, harness, walks }: SuiteOptions): void {
         const end = model.replay(eventsOf(p)).at(-1)!;
         expect(isQuestion(end) && end.context.current).toBe(fact);
       }
-      // Known gap, reported: these catalogue facts are read by no rule, so the dialog never asks them
-      // (already_receiving only marks a benefit as received; child_special_educational_needs is unused).
+      // child_special_educational_needs is read by no rule, so the dialog never asks it.
       expect(catalogue.facts.map((f) => f.id).filter((id) => !plan.questions.has(id) && !['region', 'monthly_income_kzt'].includes(id))).toEqual([
         'child_special_educational_needs',
-        'already_receiving',
       ]);
     });
 
