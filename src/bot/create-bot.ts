@@ -4,8 +4,8 @@
  * the terminal demo and the tests; only the stores and the API client differ.
  */
 import { Bot, InlineKeyboard, session, type BotConfig, type BotError } from 'grammy';
-import { encode } from './callback-data.js';
 import { chatRef } from '../log.js';
+import { encode } from './callback-data.js';
 import type { BotContext, BotDeps, SessionData } from './context.js';
 import { family } from './family.js';
 import { handoffFamilyComposer } from './handoff-family.js';
