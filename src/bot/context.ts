@@ -18,6 +18,8 @@ export interface SessionData {
   consentAt?: number;
   /** Where the family came from (a deep-link payload such as a school's QR code). */
   source?: string;
+  /** A region from a deep link (t.me/bot?start=r-astana), added to the answers once the family consents. */
+  startRegion?: string;
   /** The last message that carried buttons, so its keyboard can be removed when a new screen comes. */
   lastKeyboardMessageId?: number;
   /** The family had a saved screening: if it is gone, it expired and they are told. */

@@ -43,6 +43,10 @@ async function tellNotices(ctx: BotContext, step: Step): Promise<void> {
 
 /** Sends one event, remembers consent, and shows what follows. */
 async function dispatch(ctx: BotContext, event: ScreeningEvent): Promise<boolean> {
+  if (event.type === 'CONSENT' && ctx.session.startRegion) {
+    await ctx.deps.host.send(chatKey(ctx), { type: 'PREFILL', facts: { region: ctx.session.startRegion } }); // only before the questions start
+    ctx.session.startRegion = undefined;
+  }
   const step = await ctx.deps.host.send(chatKey(ctx), event);
   if (step.unchanged) return false;
   if (event.type === 'CONSENT') ctx.session.consentAt = Date.now();
@@ -91,9 +95,9 @@ privateChats.command('start', async (ctx) => {
   const step = await loadCurrent(ctx);
   const region = /^r-([a-z_]+)$/.exec(payload)?.[1];
   const regionDef = ctx.deps.catalogue.facts.find((f) => f.id === 'region');
-  if (region && regionDef && normaliseValue(regionDef, region, ctx.deps.catalogue) !== undefined) {
-    await ctx.deps.host.send(chatKey(ctx), { type: 'PREFILL', facts: { region } }); // changes nothing once the questions have started
-  }
+  // The region from the link waits in the session (it says nothing about the family) and joins
+  // their answers only when they consent: declining stores no answers at all.
+  if (region && regionDef && normaliseValue(regionDef, region, ctx.deps.catalogue) !== undefined) ctx.session.startRegion = region;
   if (!step.fresh && !step.snapshot.matches({ main: 'intro' })) {
     const s = step.snapshot.context.step;
     await sendScreens(ctx, [

@@ -167,6 +167,13 @@ export function handoffFamilyComposer(): Composer<BotContext> {
   chats.on('edited_message', async (ctx, next) => {
     const rec = await h(ctx).service.store.openCaseOf(ctx.chat.id);
     if (!rec) return next();
+    const text = ctx.editedMessage.text ?? ctx.editedMessage.caption ?? '';
+    if (text && ctx.deps.cues.matches(text)) {
+      // Danger first, also in an edit: the numbers, and the case moves up as urgent.
+      await ctx.reply(ctx.deps.renderer.emergencyText(ctx.t));
+      if (!rec.urgent) await h(ctx).service.markUrgent(rec);
+      return;
+    }
     await ctx.reply(ctx.t('errors.edited'));
   });
 

@@ -146,6 +146,15 @@ describe('deep links', () => {
     expect(f.lastText).toContain(`${text(h, 'ru', 'facts:region.label')}: ${text(h, 'ru', 'facts:region.values.astana')}`);
   });
 
+  it('a region from a link is not stored with answers until the family consents; declining stores none', async () => {
+    const h = new BotHarness();
+    const f = h.family(134);
+    await f.say('/start r-almaty');
+    expect(await factsOf(h, 134)).toEqual({});
+    await f.press('dc');
+    expect(await factsOf(h, 134)).toEqual({});
+  });
+
   it.each(['r-atlantis', 'r-', 'r-ASTANA', '<script>', 'r-astana; DROP', 'x'.repeat(80)])('a junk payload %j is ignored safely', async (payload) => {
     const h = new BotHarness();
     const f = h.family(132);
