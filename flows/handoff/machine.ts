@@ -38,6 +38,15 @@ export interface HandoffInput {
   onDuty: boolean;
 }
 
+/** A case nobody holds yet (in line, or waiting for the line to open): taken, cancelled, closed or lost. */
+const WHILE_NOBODY_HAS_IT = {
+  CLAIM: { target: 'claimed', actions: 'takeOperator' },
+  FAMILY_CANCEL: { target: 'closed', actions: 'setOutcome' },
+  FORGET: { target: 'closed', actions: 'setOutcome' },
+  CLOSE: { target: 'closed', actions: 'setOutcome' },
+  FAMILY_BLOCKED: 'family_unreachable',
+} as const;
+
 export const handoffMachine = setup({
   types: { context: {} as HandoffContext, events: {} as HandoffEvent, input: {} as HandoffInput },
   guards: {
@@ -75,25 +84,8 @@ export const handoffMachine = setup({
     opening: {
       always: [{ guard: 'onDuty', target: 'waiting' }, { target: 'out_of_hours' }],
     },
-    waiting: {
-      on: {
-        CLAIM: { target: 'claimed', actions: 'takeOperator' },
-        FAMILY_CANCEL: { target: 'closed', actions: 'setOutcome' },
-        FORGET: { target: 'closed', actions: 'setOutcome' },
-        CLOSE: { target: 'closed', actions: 'setOutcome' },
-        FAMILY_BLOCKED: 'family_unreachable',
-      },
-    },
-    out_of_hours: {
-      on: {
-        OPENING: 'waiting',
-        CLAIM: { target: 'claimed', actions: 'takeOperator' },
-        FAMILY_CANCEL: { target: 'closed', actions: 'setOutcome' },
-        FORGET: { target: 'closed', actions: 'setOutcome' },
-        CLOSE: { target: 'closed', actions: 'setOutcome' },
-        FAMILY_BLOCKED: 'family_unreachable',
-      },
-    },
+    waiting: { on: { ...WHILE_NOBODY_HAS_IT } },
+    out_of_hours: { on: { OPENING: 'waiting', ...WHILE_NOBODY_HAS_IT } },
     claimed: {
       on: {
         TRANSFER: { guard: 'toSomeoneElse', target: 'claimed', reenter: true, actions: ['takeOperator', 'countTransfer'] },
