@@ -5,6 +5,8 @@
  * send a number as text (an income, say), start it with "=": =150000.
  *   npm run chat                 (Russian)
  *   npm run chat -- --lang kk    (Kazakh; en for English)
+ *   npm run chat -- --operator   (with a hotline operator you play yourself:
+ *                                 "@op take", "@op <message>", "@op close")
  */
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
@@ -14,16 +16,43 @@ import { createBot } from '../bot/create-bot.js';
 import { FAKE_BOT_INFO, InProcessTelegram, type ApiCall } from '../bot/in-process-api.js';
 import { isLang } from '../i18n/i18n.js';
 import { createLogger } from '../log.js';
+import { WorkingHours } from '../handoff/hours.js';
 
-const { values } = parseArgs({ options: { lang: { type: 'string', default: 'ru' }, params: { type: 'string' } } });
+const { values } = parseArgs({ options: { lang: { type: 'string', default: 'ru' }, params: { type: 'string' }, operator: { type: 'boolean', default: false } } });
 if (!isLang(values.lang)) {
   console.error(`--lang: expected kk, ru or en, got ${values.lang}`);
   process.exit(2);
 }
 const lang = values.lang;
 
+const OPERATORS_GROUP = -1000000000777;
+const OPERATOR = { id: 9001, is_bot: false, first_name: 'Aigerim' };
+const operatorsChat = { id: OPERATORS_GROUP, type: 'supergroup' as const, title: 'Operators', is_forum: true as const };
+
 const telegram = new InProcessTelegram();
-const deps = createDeps({ prefix: 'demo:', dialogTtlDays: 30, log: createLogger('silent'), logSalt: 'demo-salt', paramsFile: values.params });
+const deps = createDeps({
+  prefix: 'demo:',
+  dialogTtlDays: 30,
+  log: createLogger('silent'),
+  logSalt: 'demo-salt',
+  paramsFile: values.params,
+  handoff: values.operator
+    ? {
+        config: {
+          groupId: OPERATORS_GROUP,
+          operatorIds: [OPERATOR.id],
+          supervisorIds: [],
+          hours: WorkingHours.parse('always'),
+          firstResponseMinutes: 15,
+          nextResponseMinutes: 30,
+          showOperatorName: true,
+          staffLang: lang,
+        },
+        minutesPerCase: 10,
+        adminIds: [],
+      }
+    : undefined,
+});
 const bot = createBot('0:demo', deps, { botInfo: FAKE_BOT_INFO });
 bot.api.config.use(telegram.transformer);
 
@@ -35,10 +64,18 @@ let messageId = 100000;
 /** Buttons of the last message that had any: [label, callback data, message id]. */
 let buttons: { text: string; data: string; messageId: number }[] = [];
 let sent = 0;
+/** The operators' side: the last case card's buttons and topic. */
+let cardButtons: { text: string; data: string; messageId: number }[] = [];
+let topicId = 0;
+/** Texts of messages sent by the family or the operator, to show what a copy carried. */
+const typed = new Map<number, string>();
 
 telegram.onCall = (call: ApiCall) => {
   const p = call.payload;
-  if (call.method === 'sendMessage') {
+  if (p.chat_id === OPERATORS_GROUP) return showOperatorsSide(call);
+  if (call.method === 'copyMessage') {
+    console.log(`\n🙋 ${OPERATOR.first_name}: ${typed.get(Number(p.message_id)) ?? '(a message)'}`);
+  } else if (call.method === 'sendMessage') {
     sent++;
     console.log(`\n🤖 ${String(p.text)}`);
     const rows = (p.reply_markup as { inline_keyboard?: { text: string; callback_data: string }[][] } | undefined)?.inline_keyboard;
@@ -52,9 +89,53 @@ telegram.onCall = (call: ApiCall) => {
   }
 };
 
+function showOperatorsSide(call: ApiCall): void {
+  const p = call.payload;
+  if (call.method === 'createForumTopic') {
+    topicId = (call.result as { message_thread_id: number }).message_thread_id;
+    console.log(`\n    👥 [operators] new topic: ${String(p.name)}`);
+  } else if (call.method === 'copyMessage') {
+    console.log(`\n    👥 [operators, topic ${String(p.message_thread_id)}] family: ${typed.get(Number(p.message_id)) ?? '(a message)'}`);
+  } else if (call.method === 'sendMessage' || call.method === 'editMessageText' || call.method === 'editMessageReplyMarkup') {
+    if (p.text) console.log(`\n    👥 [operators] ${String(p.text).replace(/\n/g, '\n    ')}`);
+    const rows = (p.reply_markup as { inline_keyboard?: { text: string; callback_data: string }[][] } | undefined)?.inline_keyboard;
+    if (rows?.length) {
+      const id = call.method === 'sendMessage' ? ((call.result as { message_id: number } | undefined)?.message_id ?? 0) : Number(p.message_id);
+      if (call.method === 'editMessageReplyMarkup' && !rows.flat().length) return;
+      cardButtons = rows.flat().map((b) => ({ text: b.text, data: b.callback_data, messageId: id }));
+      console.log(`    buttons: ${cardButtons.map((b) => b.text).join(' · ')}  (type @op take, @op close, @op <message>)`);
+    }
+  }
+}
+
+/** "@op take", "@op close", or "@op <message>": the operator's side, played from the same terminal. */
+async function operatorSays(command: string): Promise<void> {
+  const press = (suffix: string) => {
+    const b = cardButtons.find((x) => x.data.endsWith(suffix));
+    if (!b) return console.log(`\n(no "${suffix}" button on the card now)`);
+    return bot.handleUpdate({
+      update_id: updateId++,
+      callback_query: { id: String(updateId), from: OPERATOR, chat_instance: 'ops', data: b.data, message: { message_id: b.messageId, date: 0, chat: operatorsChat, text: '' } },
+    });
+  };
+  if (command === 'take') return void (await press('|take'));
+  if (command === 'close') {
+    await press('|cl');
+    return void (await press('|cl:informed'));
+  }
+  const id = messageId++;
+  typed.set(id, command);
+  await bot.handleUpdate({
+    update_id: updateId++,
+    message: { message_id: id, date: 0, chat: operatorsChat, from: OPERATOR, text: command, message_thread_id: topicId, is_topic_message: true },
+  });
+}
+
 function textUpdate(text: string): Update {
   const entities = text.startsWith('/') ? [{ type: 'bot_command' as const, offset: 0, length: text.split(/\s/)[0]!.length }] : undefined;
-  return { update_id: updateId++, message: { message_id: messageId++, date: Math.floor(Date.now() / 1000), chat, from: user, text, entities } };
+  const id = messageId++;
+  typed.set(id, text);
+  return { update_id: updateId++, message: { message_id: id, date: Math.floor(Date.now() / 1000), chat, from: user, text, entities } };
 }
 
 function pressUpdate(button: { data: string; messageId: number }): Update {
@@ -73,6 +154,7 @@ function pressUpdate(button: { data: string; messageId: number }): Update {
 async function handle(line: string): Promise<void> {
   const input = line.trim();
   if (!input) return;
+  if (values.operator && input.startsWith('@op ')) return operatorSays(input.slice(4).trim());
   const button = /^\d+$/.test(input) ? buttons[Number(input) - 1] : undefined;
   if (/^\d+$/.test(input) && !button) {
     console.log(`\n(no button ${input}: to send a number as text, type =${input})`);

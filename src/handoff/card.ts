@@ -22,15 +22,20 @@ export function caseCard(rec: CaseRecord, t: T, now: number): string {
     `${t('ops:card.language')}: ${rec.lang}`,
     `${t('ops:card.region')}: ${rec.region ? t(`facts:region.values.${rec.region}`) : t('ops:card.unknown')}`,
     `${t('ops:card.urgency')}: ${rec.urgent ? t('ops:card.urgent') : t('ops:card.normal')}`,
-    `${t('ops:card.waited')}: ${waited} min`,
+    `${t('ops:card.waited')}: ${t('ops:card.minutes', { n: waited })}`,
     `${t('ops:card.consent')}: ${rec.consentAt ? t('ops:card.consentGiven') : t('ops:card.consentNot')}`,
   ];
   if (rec.summary) {
-    const shown = [...rec.summary.grounds, ...rec.summary.benefits].filter((x) => x.status !== 'not_indicated');
+    // What the answers suggest, by name; what is still open, by name when few (a long list of ❓ reads as noise).
+    const named = (x: { id: string }, ns: 'grounds' | 'benefits') => t(ns === 'grounds' ? `grounds:${x.id}.short` : `benefits:${x.id}.name`);
+    const all = [...rec.summary.grounds.map((g) => ({ ...g, ns: 'grounds' as const })), ...rec.summary.benefits.map((b) => ({ ...b, ns: 'benefits' as const }))];
+    const indicated = all.filter((x) => x.status === 'indicated');
+    const open = all.filter((x) => x.status === 'needs_info');
     lines.push('', t('ops:card.summary'));
-    for (const g of rec.summary.grounds.filter((x) => x.status !== 'not_indicated')) lines.push(`${STATUS_ICON[g.status]} ${t(`grounds:${g.id}.short`)}`);
-    for (const b of rec.summary.benefits.filter((x) => x.status !== 'not_indicated')) lines.push(`${STATUS_ICON[b.status]} ${t(`benefits:${b.id}.name`)}`);
-    if (!shown.length) lines.push(t('ops:card.nothingIndicated'));
+    for (const x of indicated) lines.push(`${STATUS_ICON.indicated} ${named(x, x.ns)}`);
+    if (open.length <= 5) for (const x of open) lines.push(`${STATUS_ICON.needs_info} ${named(x, x.ns)}`);
+    else lines.push(`${STATUS_ICON.needs_info} ${t('ops:card.openCount', { n: open.length })}`);
+    if (!indicated.length && !open.length) lines.push(t('ops:card.nothingIndicated'));
   }
   if (rec.callbackPhone) lines.push('', `${t('ops:card.callback')}: ${rec.callbackPhone}`);
   if (rec.outcome) lines.push('', `${t('ops:card.outcome')}: ${t(`ops:outcomes.${rec.outcome}`)}`);
