@@ -31,17 +31,17 @@ describe('place in line', () => {
       cases.push(await hh.open(f));
       hh.clock.advance(MINUTE);
     }
-    expect(families.map((f) => f.lastText.match(/(\d+)-й в очереди/)?.[1])).toEqual(['1', '2', '3', '4', '5']);
+    expect(families.map((f) => f.lastText.match(/место в очереди: (\d+)/)?.[1])).toEqual(['1', '2', '3', '4', '5']);
 
     const placeUpdates = (calls: ApiCall[]) =>
-      Object.fromEntries(families.map((f) => [f.chatId, sentTo(calls, f.chatId).filter((t) => t.startsWith('Теперь'))] as const).filter(([, v]) => v.length));
+      Object.fromEntries(families.map((f) => [f.chatId, sentTo(calls, f.chatId).filter((t) => t.startsWith('Ваше место в очереди теперь'))] as const).filter(([, v]) => v.length));
 
     // 1st taken: the 2nd reaches the front; the others moved up by one only.
-    expect(placeUpdates(await hh.operator(OPERATOR).press(cases[0]!, 'take'))).toEqual({ 602: ['Теперь Вы 1-й в очереди.'] });
+    expect(placeUpdates(await hh.operator(OPERATOR).press(cases[0]!, 'take'))).toEqual({ 602: ['Ваше место в очереди теперь: 1.'] });
     // 2nd taken: the 3rd reaches the front; 4th and 5th moved by two since they were told.
-    expect(placeUpdates(await hh.operator(OTHER).press(cases[1]!, 'take'))).toEqual({ 603: ['Теперь Вы 1-й в очереди.'] });
+    expect(placeUpdates(await hh.operator(OTHER).press(cases[1]!, 'take'))).toEqual({ 603: ['Ваше место в очереди теперь: 1.'] });
     // 3rd leaves the line: the 4th reaches the front, the 5th has moved 5 → 2.
-    expect(placeUpdates(await families[2]!.pressData('hx'))).toEqual({ 604: ['Теперь Вы 1-й в очереди.'], 605: ['Теперь Вы 2-й в очереди.'] });
+    expect(placeUpdates(await families[2]!.pressData('hx'))).toEqual({ 604: ['Ваше место в очереди теперь: 1.'], 605: ['Ваше место в очереди теперь: 2.'] });
     expect((await hh.get(cases[4]!.id)).toldPlace).toBe(2);
   });
 
@@ -156,13 +156,13 @@ describe('what reaches the family', () => {
     const hidden = new HandoffHarness();
     const a = await hidden.open(hidden.family(632));
     const taken = await hidden.operator(OPERATOR, 'Aigerim').press(a, 'take');
-    expect(sentTo(taken, 632)).toEqual(['Оператор подключился(ась) к разговору. Можете писать здесь.']);
+    expect(sentTo(taken, 632)).toEqual(['Оператор на связи. Можете писать здесь.']);
     expect(taken.some((c) => c.method === 'getChatMember')).toBe(false);
 
     const shown = new HandoffHarness({ showOperatorName: true });
     const b = await shown.open(shown.family(633));
     const named = await shown.operator(OPERATOR, 'Aigerim').press(b, 'take');
-    expect(sentTo(named, 633)).toEqual(['Aigerim подключился(ась) к разговору. Можете писать здесь.']);
+    expect(sentTo(named, 633)).toEqual(['Aigerim на связи. Можете писать здесь.']);
   });
 
   it('/start while a case is open says "just write here" instead of restarting', async () => {
@@ -352,7 +352,7 @@ describe('/forget', () => {
     // Nothing about the case is sent to the family (they asked to be forgotten), and the line moved on.
     expect(sentTo(calls, 660)).toEqual([f.lastText]);
     expect(await hh.store.placeInLine(otherCase.id)).toBe(1);
-    expect(sentTo(calls, 661)).toEqual(['Теперь Вы 1-й в очереди.']);
+    expect(sentTo(calls, 661)).toEqual(['Ваше место в очереди теперь: 1.']);
   });
 
   it('with an out-of-hours case and a call-back phone: the phone is erased', async () => {

@@ -47,7 +47,7 @@ describe('hotline handoff (flow)', () => {
     expect(opened.map((c) => c.method)).toEqual(expect.arrayContaining(['createForumTopic', 'sendMessage']));
     const card = opened.find((c) => c.method === 'sendMessage' && c.payload.chat_id === GROUP)!;
     expect(String(card.payload.text)).toMatch(/Case #/);
-    expect(f.lastText).toMatch(/1-й в очереди/);
+    expect(f.lastText).toMatch(/место в очереди: 1/);
 
     const written = await f.say('Здравствуйте, нужна помощь');
     const copied = written.find((c) => c.method === 'copyMessage')!;
