@@ -29,17 +29,7 @@ export function* schedule(slots: number, generations: number, updates: number, r
   }
 }
 
-/** A seeded generator, so two runs send updates in the same order. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 } from '../tests/helpers/prng.js';
 
 function shuffle<X>(items: X[], rng: () => number): void {
   for (let i = items.length - 1; i > 0; i--) {

@@ -23,6 +23,7 @@ import { createActor, type SnapshotFrom } from 'xstate';
 import { getShortestPaths, type StatePath } from 'xstate/graph';
 import { createScreeningMachine, type ScreeningEvent, type ScreeningMachine } from '../../flows/screening/machine.js';
 import { crossCheck } from '../../src/engine/facts.js';
+import { mulberry32 } from '../helpers/prng.js';
 import { evaluate, nextQuestions } from '../../src/engine/evaluate.js';
 import type { Catalogue, Condition, FactDef, Facts, Result, Status } from '../../src/engine/types.js';
 import { ScreenRenderer } from '../../src/bot/screens.js';
@@ -284,17 +285,8 @@ export function usesPovertyLine(c: Condition, catalogue: Catalogue): boolean {
   return false;
 }
 
-/** A small seeded PRNG (mulberry32), so random walks are the same on every run. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG, so random walks are the same on every run. */
+export const prng = mulberry32;
 
 /** The quick-answer numbers the bot shows: those that agree with the other answers. */
 export function fittingQuick(def: FactDef, facts: Facts): number[] {
