@@ -9,7 +9,7 @@ import { parse } from 'yaml';
 import type { z } from 'zod';
 import { mergeParams } from '../engine/params.js';
 import { LANGS, type Catalogue, type Condition, type FactDef, type Params } from '../engine/types.js';
-import { loadResources, lookup, type Resources } from '../i18n/resources.js';
+import { loadResources, lookup, sourceKey, type Resources } from '../i18n/resources.js';
 import * as schema from './schema.js';
 
 export const CATALOGUE_DIR = new URL('../../flows/catalogue/', import.meta.url).pathname;
@@ -18,7 +18,8 @@ export class CatalogueError extends Error {
   override name = 'CatalogueError';
 }
 
-function readYaml(path: string): unknown {
+/** Reads a YAML (or JSON) file; an unreadable or malformed file is an error naming it. */
+export function readYaml(path: string): unknown {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -134,10 +135,6 @@ function crossCheck(c: Catalogue, file: (name: string) => string): void {
   checkCond(c.safety.emergency, `${file('safety.yaml')}: emergency`, new Set(), false);
 }
 
-/** The locale key of a source document's plain-words name: "Law 114-IV" → "sources:law_114_iv". */
-export function sourceKey(doc: string): string {
-  return `sources:${doc.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, '_').replace(/^_|_$/g, '')}`;
-}
 
 /** Every key the catalogue needs, in every language. */
 export function catalogueKeys(c: Catalogue): string[] {

@@ -3,10 +3,8 @@
  *   screen <facts.yaml|json> [--params f] [--date YYYY-MM-DD] [--lang kk|ru|en] [--format json|text]
  *   cases <file|dir> [--params f]
  */
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { parse } from 'yaml';
-import { CatalogueError, loadCatalogue, loadParamsFile } from '../catalogue/load.js';
+import { CatalogueError, loadCatalogue, loadParamsFile, readYaml } from '../catalogue/load.js';
 import { caseFiles, runCaseFile } from '../cases/cases.js';
 import { isoDate } from '../catalogue/schema.js';
 import { evaluate } from '../engine/evaluate.js';
@@ -47,7 +45,7 @@ function main(argv: string[]): number {
     if (!isoDate.safeParse(date).success) throw new UsageError(`--date: expected YYYY-MM-DD, got ${date}`);
     if (!isLang(values.lang)) throw new UsageError(`--lang: expected kk, ru or en, got ${values.lang}`);
     if (values.format !== 'json' && values.format !== 'text') throw new UsageError(`--format: expected json or text, got ${values.format}`);
-    const facts = readFacts(readData(target), catalogue);
+    const facts = readFacts(readYaml(target), catalogue);
     const result = evaluate(facts, catalogue, date);
     if (values.format === 'json') console.log(JSON.stringify(result, null, 2));
     else console.log(renderResult(createTranslator().bind(values.lang), catalogue, result).join('\n\n'));
@@ -71,19 +69,6 @@ function main(argv: string[]): number {
   throw new UsageError(`unknown command ${command}`);
 }
 
-function readData(path: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    throw new UsageError(`${path}: cannot read the file`);
-  }
-  try {
-    return parse(text); // YAML is a superset of JSON
-  } catch (e) {
-    throw new UsageError(`${path}: not valid YAML or JSON (${(e as Error).message.split('\n')[0]})`);
-  }
-}
 
 try {
   process.exitCode = main(process.argv.slice(2));

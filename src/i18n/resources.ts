@@ -30,3 +30,8 @@ export function lookup(resources: Resources, lang: Lang, key: string): string | 
   for (const part of path.split('.')) node = node && typeof node === 'object' ? (node as Record<string, unknown>)[part] : undefined;
   return typeof node === 'string' ? node : undefined;
 }
+
+/** The locale key of a source document's plain-words name: "Law 114-IV" → "sources:law_114_iv". */
+export function sourceKey(doc: string): string {
+  return `sources:${doc.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, '_').replace(/^_|_$/g, '')}`;
+}

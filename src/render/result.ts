@@ -5,7 +5,7 @@
  * caller splits them into Telegram messages.
  */
 import type { Catalogue, FactValue, Reason, Result, RuleResult } from '../engine/types.js';
-import { sourceKey } from '../catalogue/load.js';
+import { sourceKey } from '../i18n/resources.js';
 import type { T } from '../i18n/i18n.js';
 
 export function renderValue(t: T, catalogue: Catalogue, fact: string, value: FactValue): string {
