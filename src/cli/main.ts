@@ -2,7 +2,9 @@
  * Command line for content owners and reviewers:
  *   screen <facts.yaml|json> [--params f] [--date YYYY-MM-DD] [--lang kk|ru|en] [--format json|text]
  *   cases <file|dir> [--params f]
+ *   cues <file>      one phrase per line → danger<TAB>phrase<TAB>kind or -<TAB>phrase
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { CatalogueError, loadCatalogue, loadParamsFile, readYaml } from '../catalogue/load.js';
 import { caseFiles, runCaseFile } from '../cases/cases.js';
@@ -10,12 +12,15 @@ import { isoDate } from '../catalogue/schema.js';
 import { evaluate } from '../engine/evaluate.js';
 import { FactsError, readFacts } from '../engine/facts.js';
 import { createTranslator, isLang } from '../i18n/i18n.js';
+import { DangerCues } from '../safety/cues.js';
+import { phrasesOf } from '../safety/phrases.js';
 import { renderResult } from '../render/result.js';
 import { todayInAlmaty } from '../time.js';
 
 const USAGE = `usage:
   npm run -s cli -- screen <facts.yaml|json> [--params file] [--date YYYY-MM-DD] [--lang kk|ru|en] [--format json|text]
-  npm run -s cli -- cases <file|dir> [--params file]`;
+  npm run -s cli -- cases <file|dir> [--params file]
+  npm run -s cli -- cues <phrases.txt|corpus.tsv>`;
 
 class UsageError extends Error {}
 
@@ -37,6 +42,19 @@ function main(argv: string[]): number {
     return command || values.help ? 0 : 2;
   }
   if (!target) throw new UsageError(`${command}: name a file${command === 'cases' ? ' or directory' : ''}`);
+  if (command === 'cues') {
+    // The very matcher the bot uses, on the very file it loads.
+    const cues = DangerCues.load();
+    let danger = 0;
+    for (const phrase of phrasesOf(readFileSync(target, 'utf8'))) {
+      const match = cues.match(phrase);
+      if (match) danger++;
+      console.log(match ? `danger\t${phrase}\t${match.kind}` : `-\t${phrase}`);
+    }
+    const all = phrasesOf(readFileSync(target, 'utf8')).length;
+    console.log(`${danger} danger, ${all - danger} not`);
+    return 0;
+  }
   const params = values.params ? loadParamsFile(values.params) : undefined;
   const catalogue = loadCatalogue({ params });
 

@@ -1,49 +1,152 @@
 /**
- * Danger cues in free text (SPEC §7). Text is normalised first: Kazakh and
- * Russian typed on Latin keyboards or with look-alike letters (seed 001 uses
- * Latin ə for Cyrillic ә) must still be heard.
+ * Danger cues in free text (SPEC §7), read from flows/catalogue/danger-cues.yaml.
+ *
+ * A cue is a short pattern of words: `муж* … бьет|бьют|избива*`. A word is an
+ * exact word or a stem ending in `*`, alternatives are joined by `|`, words
+ * after `!` are excluded (`урад*!урадим*`), and `…` lets up to three other
+ * words stand in between ("не хочу больше жить"). Cues and text go through the
+ * same normalisation (normalise.ts), so a cue written once in Cyrillic also
+ * hears Latin, folded and misspelt forms.
+ *
+ * Negations ("никто не бьёт", "насилия нет") are patterns too: the words they
+ * cover are taken out before the cues are matched, so only a certain "no" is
+ * dropped and any other cue in the same message is still heard.
  */
-import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
 import { z } from 'zod';
+import { CatalogueError, readYaml } from '../catalogue/load.js';
+import { cueWords } from './normalise.js';
 
 export const CUES_FILE = new URL('../../flows/catalogue/danger-cues.yaml', import.meta.url).pathname;
 
-/** Latin letters that look like Cyrillic ones, mapped to them; only used inside words that also hold Cyrillic. */
-const LOOK_ALIKES: Record<string, string> = {
-  a: 'а', e: 'е', o: 'о', p: 'р', c: 'с', x: 'х', y: 'у', k: 'к', m: 'м', t: 'т', h: 'н', b: 'в', i: 'і', ə: 'ә', ö: 'ө', ü: 'ү', u: 'ұ', n: 'п',
-};
+export const DANGER_KINDS = ['violence', 'sexual_violence', 'self_harm', 'threat', 'child_alone', 'trafficking', 'abduction', 'fear'] as const;
+export type DangerKind = (typeof DANGER_KINDS)[number];
 
-export function normalise(text: string): string {
-  return text
-    .toLowerCase()
-    .normalize('NFC')
-    .replace(/ё/g, 'е')
-    .replace(/[\p{L}]+/gu, (word) => (/[\u0400-\u04ff]/.test(word) ? [...word].map((ch) => LOOK_ALIKES[ch] ?? ch).join('') : word))
-    .replace(/[^\p{L}\p{N}]+/gu, ' ')
-    .trim();
+/** Words a `…` may skip. */
+const GAP = 3;
+/** A stem shorter than this, once folded, would hear far too much ("бь*" folds to "б"). */
+const MIN_STEM = 3;
+
+interface Word {
+  exact: Set<string>;
+  stems: string[];
+  excluded: string[];
+}
+type Term = Word | 'gap';
+interface Pattern {
+  terms: Term[];
+  source: string;
 }
 
-/** Kazakh letters folded to the Russian ones people type when their keyboard lacks them. */
-const KAZAKH_FOLD: Record<string, string> = { ә: 'а', ғ: 'г', қ: 'к', ң: 'н', ө: 'о', ұ: 'у', ү: 'у', һ: 'х', і: 'и' };
-const fold = (text: string) => [...text].map((ch) => KAZAKH_FOLD[ch] ?? ch).join('');
+export interface DangerMatch {
+  kind: DangerKind;
+  /** The cue as written in the file, for the people who keep the list (never logged with the text). */
+  cue: string;
+}
 
-const cuesSchema = z.record(z.string(), z.array(z.string().min(2)));
+const kindSchema = z.strictObject({
+  /** Contacts named first in the reply to this kind, by contacts.yaml id. */
+  lead: z.array(z.string()).min(1),
+  cues: z.array(z.string().min(2)).min(1),
+});
+const fileSchema = z.strictObject({
+  kinds: z.strictObject(Object.fromEntries(DANGER_KINDS.map((k) => [k, kindSchema])) as Record<DangerKind, typeof kindSchema>),
+  negations: z.array(z.string().min(2)),
+});
+export type CueFile = z.infer<typeof fileSchema>;
+
+function parseWord(spec: string, where: string): Word {
+  const [include = '', ...exclude] = spec.split('!');
+  const word: Word = { exact: new Set(), stems: [], excluded: [] };
+  const one = (part: string): string => {
+    const words = cueWords(part);
+    if (words.length !== 1) throw new CatalogueError(`${where}: «${part}» must be one word`);
+    return words[0]!;
+  };
+  for (const alt of include.split('|')) {
+    if (alt.endsWith('*')) {
+      const stem = one(alt.slice(0, -1));
+      if (stem.length < MIN_STEM) throw new CatalogueError(`${where}: the stem «${alt}» is shorter than ${MIN_STEM} letters once folded (${stem}) and would match too much`);
+      word.stems.push(stem);
+    } else word.exact.add(one(alt));
+  }
+  for (const ex of exclude) word.excluded.push(one(ex.replace(/\*$/, '')));
+  return word;
+}
+
+function parsePattern(source: string, where: string): Pattern {
+  const parts = source.trim().split(/\s+/);
+  const terms: Term[] = parts.map((p) => (p === '…' || p === '...' ? 'gap' : parseWord(p, where)));
+  if (terms[0] === 'gap' || terms.at(-1) === 'gap') throw new CatalogueError(`${where}: «${source}» cannot start or end with …`);
+  return { terms, source };
+}
+
+const wordMatches = (w: Word, token: string) =>
+  (w.exact.has(token) || w.stems.some((s) => token.startsWith(s))) && !w.excluded.some((e) => token.startsWith(e));
+
+/** The end (exclusive) of a match of the pattern starting at `at`, or -1. */
+function matchAt(terms: Term[], tokens: string[], at: number, t = 0): number {
+  if (t === terms.length) return at;
+  const term = terms[t]!;
+  if (term === 'gap') {
+    for (let skip = 0; skip <= GAP && at + skip <= tokens.length; skip++) {
+      const end = matchAt(terms, tokens, at + skip, t + 1);
+      if (end >= 0) return end;
+    }
+    return -1;
+  }
+  if (at >= tokens.length || !wordMatches(term, tokens[at]!)) return -1;
+  return matchAt(terms, tokens, at + 1, t + 1);
+}
 
 export class DangerCues {
-  private readonly cues: string[];
+  private readonly cues: { kind: DangerKind; pattern: Pattern }[];
+  private readonly negations: Pattern[];
+  readonly lead: Record<DangerKind, string[]>;
 
-  constructor(lists: Record<string, string[]>) {
-    this.cues = [...new Set(Object.values(lists).flat().map((cue) => fold(normalise(cue))))];
+  constructor(file: CueFile, where = 'danger-cues') {
+    this.cues = DANGER_KINDS.flatMap((kind) => file.kinds[kind].cues.map((cue, i) => ({ kind, pattern: parsePattern(cue, `${where}: kinds.${kind}.cues[${i}]`) })));
+    this.negations = file.negations.map((n, i) => parsePattern(n, `${where}: negations[${i}]`));
+    this.lead = Object.fromEntries(DANGER_KINDS.map((k) => [k, file.kinds[k].lead])) as Record<DangerKind, string[]>;
   }
 
-  static load(path = CUES_FILE): DangerCues {
-    return new DangerCues(cuesSchema.parse(parse(readFileSync(path, 'utf8'))));
+  /** Loads and validates the file; `contactIds` are the catalogue's contacts, which every `lead` must name. */
+  static load(path = CUES_FILE, contactIds?: string[]): DangerCues {
+    const parsed = fileSchema.safeParse(readYaml(path));
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new CatalogueError(`${path}${issue.path.length ? ` at ${issue.path.join('.')}` : ''}: ${issue.message}`);
+    }
+    if (contactIds) {
+      for (const kind of DANGER_KINDS) {
+        const unknown = parsed.data.kinds[kind].lead.find((id) => !contactIds.includes(id));
+        if (unknown) throw new CatalogueError(`${path}: kinds.${kind}.lead names ${unknown}, which is not in contacts.yaml`);
+      }
+    }
+    return new DangerCues(parsed.data, path);
   }
 
-  /** True when the text holds a cue at the start of a word. */
+  /** The first cue the text holds (kinds in the file's order), or undefined. */
+  match(text: string): DangerMatch | undefined {
+    const tokens = this.withoutNegations(cueWords(text));
+    for (const { kind, pattern } of this.cues) {
+      for (let at = 0; at < tokens.length; at++) if (matchAt(pattern.terms, tokens, at) >= 0) return { kind, cue: pattern.source };
+    }
+    return undefined;
+  }
+
   matches(text: string): boolean {
-    const padded = ` ${fold(normalise(text))}`;
-    return this.cues.some((cue) => padded.includes(` ${cue}`));
+    return this.match(text) !== undefined;
+  }
+
+  /** The words of the text with every certain "no" taken out. */
+  private withoutNegations(tokens: string[]): string[] {
+    const dropped = new Array<boolean>(tokens.length).fill(false);
+    for (const negation of this.negations) {
+      for (let at = 0; at < tokens.length; at++) {
+        const end = matchAt(negation.terms, tokens, at);
+        if (end > at) dropped.fill(true, at, end);
+      }
+    }
+    return tokens.filter((_, i) => !dropped[i]);
   }
 }
