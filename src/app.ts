@@ -12,7 +12,7 @@ import { RedisHandoffStore } from './handoff/redis-store.js';
 import type { HandoffConfig } from './handoff/service.js';
 import type { HandoffStore } from './handoff/store.js';
 import { DialogHost } from './runtime/dialog-host.js';
-import { DangerCues } from './safety/cues.js';
+import { CUES_FILE, DangerCues } from './safety/cues.js';
 import { MemoryChatLock, RedisChatLock } from './store/chat-lock.js';
 import { MemoryDialogStore, RedisDialogStore } from './store/dialog-store.js';
 import type { Redis } from './store/redis.js';
@@ -48,6 +48,7 @@ export function createDeps(opts: AppOptions): BotDeps {
   const catalogue = loadCatalogue({ params: opts.paramsFile ? loadParamsFile(opts.paramsFile) : undefined });
   const dialogTtl = opts.dialogTtlDays * DAY;
   const sessionTtl = (opts.dialogTtlDays + SESSION_EXTRA_DAYS) * DAY;
+  const cues = DangerCues.load(CUES_FILE, catalogue.contacts.map((c) => c.id));
   const onCorrupt = () => opts.log.warn('a stored dialog was unreadable; the chat starts afresh');
   const { redis, prefix } = opts;
   const dialogs = redis
@@ -67,10 +68,10 @@ export function createDeps(opts: AppOptions): BotDeps {
     catalogue,
     translator: createTranslator(),
     host: new DialogHost(dialogs, catalogue, today),
-    renderer: new ScreenRenderer(catalogue, opts.dialogTtlDays, opts.handoff !== undefined),
+    renderer: new ScreenRenderer(catalogue, opts.dialogTtlDays, cues, opts.handoff !== undefined),
     sessions,
     lock,
-    cues: DangerCues.load(),
+    cues,
     log: opts.log,
     today,
     logSalt: opts.logSalt,

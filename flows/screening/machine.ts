@@ -8,12 +8,21 @@
  *     │                     │  ▲                    │
  *     └─decline─▶ infoOnly  └──┴── BACK             └─confirm─▶ result
  *   any state ──DANGER──▶ danger ──RESUME──▶ where the family was
+ *   an answer that says someone is in danger now, or discloses violence ──▶ danger (then RESUME)
  *   any state ──TALK────▶ talk   ──RESUME──▶ where the family was
  */
 import { assign, setup } from 'xstate';
-import { nextQuestions } from '../../src/engine/evaluate.js';
+import { evaluate, nextQuestions } from '../../src/engine/evaluate.js';
 import { crossCheck, normaliseValue } from '../../src/engine/facts.js';
 import type { Catalogue, Facts, FactValue } from '../../src/engine/types.js';
+import type { DangerKind } from '../../src/safety/cues.js';
+
+/**
+ * Why the danger screen is shown: the button, words that hold a cue (with its
+ * kind, so the reply fits), an answer that makes it an emergency, or an answer
+ * that discloses violence or a child without care (SPEC §7).
+ */
+export type DangerReason = { via: 'button' } | { via: 'cue'; kind: DangerKind } | { via: 'answer' } | { via: 'disclosure' };
 
 /** Bump when states or context change shape; flows/screening/migrate.ts carries answers across. */
 export const SCREENING_FLOW = 'screening';
@@ -33,6 +42,10 @@ export interface ScreeningContext {
   step: number;
   /** True once the family asked for urgent help from the danger screen. */
   urgent: boolean;
+  /** Why the danger screen is (or was last) shown; absent in dialogs saved before it existed. */
+  danger?: DangerReason | null;
+  /** An answer just given brings the danger screen before the next question. */
+  alert?: 'answer' | 'disclosure' | null;
 }
 
 export type ScreeningEvent =
@@ -48,7 +61,7 @@ export type ScreeningEvent =
   | { type: 'URGENT_TALK' }
   | { type: 'REFER' }
   | { type: 'SAVE' }
-  | { type: 'DANGER' }
+  | { type: 'DANGER'; kind?: DangerKind }
   | { type: 'RESUME' }
   | { type: 'RESTART'; date: string }
   /** Answers known before the screening starts (a deep link with a region); only unanswered facts are filled. */
@@ -70,6 +83,14 @@ export function createScreeningMachine(catalogue: Catalogue) {
     return def!.type === 'list' || crossCheck({ ...ctx.facts, [def!.id]: normalised }).length === 0;
   };
   const isList = (fact: string | null) => (fact ? defs.get(fact)?.type === 'list' : false);
+  const emergency = (facts: Facts, date: string) => evaluate(facts, catalogue, date).emergency;
+  /** What the answer about to be recorded says about safety: nothing, an emergency, or a disclosure. */
+  const alertOf = (ctx: ScreeningContext, fact: string, value: FactValue): ScreeningContext['alert'] => {
+    const facts = { ...ctx.facts, [fact]: value };
+    if (emergency(facts, ctx.date) && !emergency(ctx.facts, ctx.date)) return 'answer';
+    if (catalogue.safety.disclosure.includes(fact) && value === 'yes' && ctx.facts[fact] !== 'yes') return 'disclosure';
+    return null;
+  };
 
   return setup({
     types: { context: {} as ScreeningContext, events: {} as ScreeningEvent, input: {} as ScreeningInput },
@@ -83,6 +104,8 @@ export function createScreeningMachine(catalogue: Catalogue) {
       isMultiChoice: ({ context }) => isList(context.current),
       hasHistory: ({ context }) => context.history.length > 0,
       canEdit: ({ context, event }) => event.type === 'EDIT' && context.facts[event.fact] !== undefined && defs.has(event.fact),
+      alertPending: ({ context }) => Boolean(context.alert),
+      noQuestionLeft: ({ context }) => context.current === null,
     },
     actions: {
       nextStep: assign({ step: ({ context }) => context.step + 1 }),
@@ -95,6 +118,7 @@ export function createScreeningMachine(catalogue: Catalogue) {
         const def = defs.get(context.current)!;
         const value = normaliseValue(def, event.value, catalogue)!;
         return {
+          alert: alertOf(context, context.current, value),
           facts: { ...context.facts, [context.current]: value },
           history: [...context.history.filter((f) => f !== context.current), context.current],
         };
@@ -127,6 +151,10 @@ export function createScreeningMachine(catalogue: Catalogue) {
         return { current: event.fact, draft: Array.isArray(value) ? value : [] };
       }),
       markUrgent: assign({ urgent: true }),
+      noteDanger: assign({
+        danger: ({ event }): DangerReason => (event.type === 'DANGER' && event.kind ? { via: 'cue', kind: event.kind } : { via: 'button' }),
+      }),
+      raiseAlert: assign(({ context }) => ({ danger: { via: context.alert ?? 'answer' } as DangerReason, alert: null })),
       prefill: assign({
         facts: ({ context, event }) => (event.type === 'PREFILL' ? { ...event.facts, ...context.facts } : context.facts),
       }),
@@ -137,6 +165,8 @@ export function createScreeningMachine(catalogue: Catalogue) {
         current: null,
         draft: [],
         urgent: false,
+        danger: null,
+        alert: null,
       })),
     },
   }).createMachine({
@@ -144,7 +174,7 @@ export function createScreeningMachine(catalogue: Catalogue) {
     context: ({ input }) => ({ date: input.date, facts: input.facts ?? {}, history: [], current: null, draft: [], step: 0, urgent: false }),
     initial: 'main',
     on: {
-      DANGER: { target: '.danger', actions: 'nextStep' },
+      DANGER: { target: '.danger', actions: ['noteDanger', 'nextStep'] },
       TALK: { target: '.talk', actions: 'nextStep' },
       RESTART: { target: '.main.intro', actions: ['reset', 'nextStep'] },
     },
@@ -168,7 +198,11 @@ export function createScreeningMachine(catalogue: Catalogue) {
             states: {
               asking: {
                 entry: 'pickQuestion',
-                always: { guard: ({ context }) => context.current === null, target: 'summary' },
+                // Danger first: an answer that raised an alert shows the numbers before the next question.
+                always: [
+                  { guard: 'alertPending', target: '#screening.danger', actions: 'raiseAlert' },
+                  { guard: 'noQuestionLeft', target: 'summary' },
+                ],
                 on: {
                   ANSWER: { guard: 'validAnswer', target: 'asking', reenter: true, actions: ['recordAnswer', 'nextStep'] },
                   TOGGLE: { guard: 'validChoice', actions: ['toggleDraft', 'nextStep'] },

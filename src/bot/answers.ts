@@ -1,6 +1,6 @@
 /** Reading a typed answer where buttons were offered: numbers and yes/no words in kk, ru and en. */
 import type { FactDef, FactValue } from '../engine/types.js';
-import { normalise } from '../safety/cues.js';
+import { plainText as normalise } from '../safety/normalise.js';
 
 const YES = new Set(['да', 'иә', 'ия', 'иа', 'йә', 'ие', 'yes', 'y', 'ok', 'ага', 'угу', 'конечно', 'әрине']);
 const NO = new Set(['нет', 'жоқ', 'жок', 'no', 'n', 'не', 'неа']);

@@ -8,7 +8,8 @@ import { evaluate, isImplied, nextQuestions } from '../engine/evaluate.js';
 import { crossCheck } from '../engine/facts.js';
 import { LANGS, type Catalogue, type FactDef, type Facts, type Lang } from '../engine/types.js';
 import type { T } from '../i18n/i18n.js';
-import { renderResult, renderValue } from '../render/result.js';
+import { numbersIn, renderResult, renderValue } from '../render/result.js';
+import type { DangerCues, DangerKind } from '../safety/cues.js';
 import type { ScreeningSnapshot } from '../runtime/dialog-host.js';
 import { encode, type Action } from './callback-data.js';
 
@@ -27,6 +28,8 @@ export class ScreenRenderer {
     private readonly catalogue: Catalogue,
     /** How long answers are kept, as promised in the consent text. */
     private readonly dialogTtlDays: number,
+    /** Danger cues: which contacts lead the reply to each kind. */
+    private readonly cues: DangerCues,
     /** A live operator can take the family (an operators' group is configured). */
     private readonly handoffEnabled = false,
   ) {
@@ -40,13 +43,13 @@ export class ScreenRenderer {
     const safetyRow = () => [button(t('buttons.talk'), ev({ type: 'TALK' })), button(t('buttons.danger'), ev({ type: 'DANGER' }))];
 
     if (snapshot.matches('danger')) {
-      return [
-        { text: this.emergencyText(t) },
-        {
-          text: t('danger.offer'),
-          keyboard: InlineKeyboard.from([[button(t('buttons.urgentTalk'), ev({ type: 'URGENT_TALK' }))], [button(t('buttons.imSafe'), ev({ type: 'RESUME' }))]]),
-        },
-      ];
+      // Neutral wording to go on: nobody in danger should have to say they are safe to continue.
+      const offer = InlineKeyboard.from([[button(t('buttons.urgentTalk'), ev({ type: 'URGENT_TALK' }))], [button(t('buttons.continueQuestions'), ev({ type: 'RESUME' }))]]);
+      if (ctx.danger?.via === 'disclosure') {
+        // One message: thanks, not their fault, what stays confidential, the numbers with what each is for, the offer.
+        return [{ text: [t('disclosure.text'), [t('disclosure.numbers'), ...this.leadLines('violence', t)].join('\n'), t('disclosure.offer')].join('\n\n'), keyboard: offer }];
+      }
+      return [{ text: this.emergencyText(t, ctx.danger?.via === 'cue' ? ctx.danger.kind : undefined) }, { text: t('danger.offer'), keyboard: offer }];
     }
     if (snapshot.matches('talk') && this.handoffEnabled) {
       // The family agrees (or not) to share the summary; the handoff composer opens the case.
@@ -63,9 +66,10 @@ export class ScreenRenderer {
       ];
     }
     if (snapshot.matches('talk')) {
+      // No operators' group: a person is still one call or message away.
       return [
         {
-          text: [ctx.urgent ? t('talk.urgent') : t('talk.intro'), this.hotlineText(t), t('talk.notYet')].join('\n\n'),
+          text: [ctx.urgent ? t('talk.urgent') : t('talk.intro'), this.hotlineText(t), t('talk.howToReach')].join('\n\n'),
           keyboard: InlineKeyboard.from([[button(t('buttons.resume'), ev({ type: 'RESUME' }))], [button(t('buttons.danger'), ev({ type: 'DANGER' }))]]),
         },
       ];
@@ -173,9 +177,32 @@ export class ScreenRenderer {
     return this.catalogue.facts.map((f) => f.id).filter((id) => facts[id] !== undefined && !isImplied(id, facts, this.catalogue, date));
   }
 
-  emergencyText(t: T): string {
-    const lines = this.catalogue.contacts.filter((c) => c.emergency).map((c) => `📞 ${c.number} — ${t(`contacts:${c.id}.name`)}`);
-    return [t('danger.title'), ...lines, t('danger.hotlines'), ...this.hotlineLines(t)].join('\n');
+  /**
+   * The emergency numbers. For a kind of danger heard in words, the contacts
+   * that fit it come first, each with what it is for (a child alone: 102, 111;
+   * self-harm: the trust line), then the other numbers.
+   */
+  emergencyText(t: T, kind?: DangerKind): string {
+    if (!kind) {
+      const lines = this.catalogue.contacts.filter((c) => c.emergency).map((c) => `📞 ${c.number} — ${t(`contacts:${c.id}.name`)}`);
+      return [t('danger.title'), ...lines, t('danger.hotlines'), ...this.hotlineLines(t)].join('\n');
+    }
+    const lead = this.cues.lead[kind];
+    const others = this.catalogue.contacts.filter((c) => !lead.includes(c.id)).map((c) => `📞 ${c.number} — ${t(`contacts:${c.id}.name`)}`);
+    return [t(`danger.lead.${kind}`), ...this.leadLines(kind, t), '', t('danger.otherNumbers'), ...others].join('\n');
+  }
+
+  /** The contacts that lead the reply to a kind of danger: number, name, what it is for. */
+  private leadLines(kind: DangerKind, t: T): string[] {
+    return this.cues.lead[kind].map((id) => {
+      const c = this.catalogue.contacts.find((k) => k.id === id)!;
+      return `📞 ${c.number} — ${t(`contacts:${c.id}.name`)}: ${t(`contacts:${c.id}.purpose`)}`;
+    });
+  }
+
+  /** The one short line under every reply the bot did not expect: a missed cue still puts the numbers in front of the person. */
+  netLine(t: T): string {
+    return t('safety.net', { numbers: numbersIn(this.catalogue, 'net') });
   }
 
   hotlineText(t: T): string {

@@ -133,6 +133,14 @@ function crossCheck(c: Catalogue, file: (name: string) => string): void {
   }
   checkCond(c.safety.urgent, `${file('safety.yaml')}: urgent`, new Set(), false);
   checkCond(c.safety.emergency, `${file('safety.yaml')}: emergency`, new Set(), false);
+  for (const id of c.safety.disclosure) {
+    if (facts.get(id)?.type !== 'yesno') throw new CatalogueError(`${file('safety.yaml')}: disclosure: ${id} is not a yes/no fact`);
+  }
+  const contacts = new Set(c.contacts.map((k) => k.id));
+  for (const r of [...c.grounds, ...c.benefits]) {
+    const unknown = r.contacts?.find((id) => !contacts.has(id));
+    if (unknown) throw new CatalogueError(`entry ${r.id}: unknown contact ${unknown} (contacts.yaml)`);
+  }
 }
 
 
@@ -151,7 +159,7 @@ export function catalogueKeys(c: Catalogue): string[] {
     ]),
     ...[...new Set(rules.flatMap((r) => r.documents))].map((d) => `documents:${d}`),
     ...[...new Set(rules.flatMap((r) => r.apply))].map((p) => `places:${p}`),
-    ...c.contacts.flatMap((k) => [`contacts:${k.id}.name`]),
+    ...c.contacts.flatMap((k) => [`contacts:${k.id}.name`, `contacts:${k.id}.purpose`]),
     ...[...new Set(rules.map((r) => sourceKey(r.source.doc)))],
   ];
 }

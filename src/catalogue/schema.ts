@@ -59,6 +59,8 @@ export const rule = z.strictObject({
   when: condition,
   documents: z.array(z.string()),
   apply: z.array(z.string()).min(1),
+  /** Help lines named with the places to go (contacts.yaml ids), for rules where a phone call may come first. */
+  contacts: z.array(z.string()).optional(),
   source,
   validFrom: isoDate.optional(),
   validTo: isoDate.optional(),
@@ -72,6 +74,7 @@ export const contact = z.strictObject({
   emergency: z.boolean(),
   hours: z.string(),
   textFriendly: z.boolean().optional(),
+  lines: z.array(z.enum(['net', 'urgent'])).optional(),
   reference: z.string(),
   verified: z.boolean(),
 });
@@ -86,5 +89,5 @@ export const datedValue = z.strictObject({
 
 export const params = z.record(z.string(), z.record(z.string(), z.array(datedValue)).nullable().transform((v) => v ?? {}));
 
-export const safety = z.strictObject({ urgent: condition, emergency: condition });
+export const safety = z.strictObject({ urgent: condition, emergency: condition, disclosure: z.array(z.string()).min(1) });
 export const meta = z.strictObject({ rulesVersion: z.string().min(1) });

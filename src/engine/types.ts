@@ -48,6 +48,8 @@ export interface Rule {
   when: Condition;
   documents: string[];
   apply: string[];
+  /** Help lines named with the places to go (contact ids). */
+  contacts?: string[];
   source: Source;
   validFrom?: string;
   validTo?: string;
@@ -64,6 +66,8 @@ export interface Contact {
   emergency: boolean;
   hours: string;
   textFriendly?: boolean;
+  /** The short lines this number appears in: under unexpected replies (net), in a result's urgent line (urgent). */
+  lines?: ('net' | 'urgent')[];
   reference: string;
   verified: boolean;
 }
@@ -84,7 +88,8 @@ export interface Catalogue {
   grounds: Rule[];
   benefits: Rule[];
   services: ServiceDef[];
-  safety: { urgent: Condition; emergency: Condition };
+  /** `disclosure`: facts whose "yes" brings help at once (violence, trafficking, abduction, a child without care). */
+  safety: { urgent: Condition; emergency: Condition; disclosure: string[] };
   contacts: Contact[];
   params: Params;
 }

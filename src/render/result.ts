@@ -48,7 +48,7 @@ function ruleBlock(t: T, catalogue: Catalogue, ns: 'grounds' | 'benefits', r: Ru
 /** The family-facing explanation of a result, as a list of sections (each well under 4096 characters). */
 export function renderResult(t: T, catalogue: Catalogue, result: Result): string[] {
   const sections: string[] = [];
-  if (result.emergency || result.urgent) sections.push(t(result.emergency ? 'results:emergency' : 'results:urgent'));
+  if (result.emergency || result.urgent) sections.push(t(result.emergency ? 'results:emergency' : 'results:urgent', { numbers: numbersIn(catalogue, 'urgent') }));
   sections.push(t('results:intro'));
   const pick = (rules: RuleResult[], status: RuleResult['status']) => rules.filter((r) => r.status === status);
   const groundsYes = pick(result.grounds, 'indicated');
@@ -76,11 +76,26 @@ export function renderResult(t: T, catalogue: Catalogue, result: Result): string
   const rules = new Map([...catalogue.grounds, ...catalogue.benefits].map((r) => [r.id, r]));
   const documents = [...new Set(relevant.flatMap((r) => rules.get(r.id)?.documents ?? []))];
   const places = [...new Set(relevant.flatMap((r) => rules.get(r.id)?.apply ?? []))];
+  const helpLines = [...new Set(relevant.flatMap((r) => rules.get(r.id)?.contacts ?? []))].map((id) => catalogue.contacts.find((c) => c.id === id)!);
   if (documents.length) sections.push([t('results:documents'), ...documents.map((d) => `• ${t(`documents:${d}`)}`)].join('\n'));
-  sections.push([t('results:whereToGo'), ...(places.length ? places : ['akimat_social_department']).map((p) => `• ${t(`places:${p}`)}`)].join('\n'));
+  sections.push(
+    [
+      t('results:whereToGo'),
+      ...(places.length ? places : ['akimat_social_department']).map((p) => `• ${t(`places:${p}`)}`),
+      ...helpLines.map((c) => `📞 ${c.number} — ${t(`contacts:${c.id}.name`)}: ${t(`contacts:${c.id}.purpose`)}`),
+    ].join('\n'),
+  );
   if (result.missing.length) {
     sections.push([t('results:stillUnknown'), ...result.missing.map((f) => `❓ ${t(`facts:${f}.label`)}`)].join('\n'));
   }
   sections.push(t('results:disclaimer', { version: result.rulesVersion, date: result.date }));
   return sections;
+}
+
+/** "102 · 111 · 150": the numbers of one of the short lines (contacts.yaml `lines`). */
+export function numbersIn(catalogue: Catalogue, line: 'net' | 'urgent'): string {
+  return catalogue.contacts
+    .filter((c) => c.lines?.includes(line))
+    .map((c) => c.number)
+    .join(' · ');
 }

@@ -9,8 +9,8 @@
  * hears Latin, folded and misspelt forms.
  *
  * Negations ("никто не бьёт", "насилия нет") are patterns too: the words they
- * cover are taken out before the cues are matched, so only a certain "no" is
- * dropped and any other cue in the same message is still heard.
+ * name are taken out before the cues are matched (words a … skipped stay), so
+ * only a certain "no" is dropped and any other cue in the message is heard.
  */
 import { z } from 'zod';
 import { CatalogueError, readYaml } from '../catalogue/load.js';
@@ -83,19 +83,20 @@ function parsePattern(source: string, where: string): Pattern {
 const wordMatches = (w: Word, token: string) =>
   (w.exact.has(token) || w.stems.some((s) => token.startsWith(s))) && !w.excluded.some((e) => token.startsWith(e));
 
-/** The end (exclusive) of a match of the pattern starting at `at`, or -1. */
-function matchAt(terms: Term[], tokens: string[], at: number, t = 0): number {
-  if (t === terms.length) return at;
+/** The positions of the words a match of the pattern starting at `at` covers (not those a … skipped), or undefined. */
+function matchAt(terms: Term[], tokens: string[], at: number, t = 0): number[] | undefined {
+  if (t === terms.length) return [];
   const term = terms[t]!;
   if (term === 'gap') {
     for (let skip = 0; skip <= GAP && at + skip <= tokens.length; skip++) {
-      const end = matchAt(terms, tokens, at + skip, t + 1);
-      if (end >= 0) return end;
+      const rest = matchAt(terms, tokens, at + skip, t + 1);
+      if (rest) return rest;
     }
-    return -1;
+    return undefined;
   }
-  if (at >= tokens.length || !wordMatches(term, tokens[at]!)) return -1;
-  return matchAt(terms, tokens, at + 1, t + 1);
+  if (at >= tokens.length || !wordMatches(term, tokens[at]!)) return undefined;
+  const rest = matchAt(terms, tokens, at + 1, t + 1);
+  return rest && [at, ...rest];
 }
 
 export class DangerCues {
@@ -129,7 +130,7 @@ export class DangerCues {
   match(text: string): DangerMatch | undefined {
     const tokens = this.withoutNegations(cueWords(text));
     for (const { kind, pattern } of this.cues) {
-      for (let at = 0; at < tokens.length; at++) if (matchAt(pattern.terms, tokens, at) >= 0) return { kind, cue: pattern.source };
+      for (let at = 0; at < tokens.length; at++) if (matchAt(pattern.terms, tokens, at)) return { kind, cue: pattern.source };
     }
     return undefined;
   }
@@ -138,15 +139,12 @@ export class DangerCues {
     return this.match(text) !== undefined;
   }
 
-  /** The words of the text with every certain "no" taken out. */
+  /** The words of the text with every certain "no" taken out; words a … skipped stay, so a cue among them is still heard. */
   private withoutNegations(tokens: string[]): string[] {
-    const dropped = new Array<boolean>(tokens.length).fill(false);
+    const dropped = new Set<number>();
     for (const negation of this.negations) {
-      for (let at = 0; at < tokens.length; at++) {
-        const end = matchAt(negation.terms, tokens, at);
-        if (end > at) dropped.fill(true, at, end);
-      }
+      for (let at = 0; at < tokens.length; at++) for (const i of matchAt(negation.terms, tokens, at) ?? []) dropped.add(i);
     }
-    return tokens.filter((_, i) => !dropped[i]);
+    return tokens.filter((_, i) => !dropped.has(i));
   }
 }

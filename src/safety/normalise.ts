@@ -18,15 +18,16 @@ const LOOK_ALIKES: Record<string, string> = {
  * Whole words typed in Latin, in the common Russian and Kazakh schemes
  * ("byut", "umeret", "olgim", "qorqamyn", Kazakh 2021 letters). Longer
  * spellings first. Ambiguities (j: ж in Kazakh, й in some Russian schemes) are
- * settled towards Kazakh (j is ж: "jalgyz", "qujat"); Russian ya/yu/yo are read.
+ * settled towards Kazakh (j is ж: "jalgyz", "qujat") and Russian c as ц ("ulica");
+ * the Kazakh 2018 acute letters (ó, ú, ǵ, ń) are read too.
  */
 const LATIN: [string, string][] = [
   ['shch', 'щ'], ['sch', 'щ'], ['zh', 'ж'], ['kh', 'х'], ['ch', 'ч'], ['sh', 'ш'], ['ts', 'ц'],
   ['ya', 'я'], ['yu', 'ю'], ['yo', 'е'], ['ye', 'е'],
-  ['a', 'а'], ['ä', 'а'], ['b', 'б'], ['c', 'с'], ['ç', 'ч'], ['d', 'д'], ['e', 'е'], ['é', 'е'], ['ə', 'а'], ['f', 'ф'],
-  ['g', 'г'], ['ğ', 'г'], ['h', 'х'], ['i', 'и'], ['ı', 'ы'], ['j', 'ж'], ['k', 'к'], ['l', 'л'], ['m', 'м'], ['n', 'н'],
-  ['ñ', 'н'], ['o', 'о'], ['ö', 'о'], ['p', 'п'], ['q', 'к'], ['r', 'р'], ['s', 'с'], ['ş', 'ш'], ['t', 'т'], ['u', 'у'],
-  ['ū', 'у'], ['ü', 'у'], ['v', 'в'], ['w', 'в'], ['x', 'х'], ['y', 'ы'], ['z', 'з'],
+  ['a', 'а'], ['ä', 'а'], ['á', 'а'], ['b', 'б'], ['c', 'ц'], ['ç', 'ч'], ['d', 'д'], ['e', 'е'], ['é', 'е'], ['ə', 'а'], ['f', 'ф'],
+  ['g', 'г'], ['ğ', 'г'], ['ǵ', 'г'], ['h', 'х'], ['i', 'и'], ['í', 'и'], ['ı', 'ы'], ['j', 'ж'], ['k', 'к'], ['l', 'л'], ['m', 'м'],
+  ['n', 'н'], ['ñ', 'н'], ['ń', 'н'], ['o', 'о'], ['ö', 'о'], ['ó', 'о'], ['p', 'п'], ['q', 'к'], ['r', 'р'], ['s', 'с'], ['ş', 'ш'],
+  ['t', 'т'], ['u', 'у'], ['ū', 'у'], ['ü', 'у'], ['ú', 'у'], ['v', 'в'], ['w', 'в'], ['x', 'х'], ['y', 'ы'], ['ý', 'ы'], ['z', 'з'],
 ];
 const LATIN_MAX = 4;
 const LATIN_MAP = new Map(LATIN);
@@ -41,7 +42,7 @@ const FOLD: Record<string, string> = {
 };
 
 const CYRILLIC = /[\u0400-\u04ff]/;
-const LATIN_LETTER = /[a-zäçéğıñöşūüə]/;
+const LATIN_LETTER = /[a-zäáçéğǵíıñńöóşūüúýə]/;
 
 function transliterate(word: string): string {
   let out = '';

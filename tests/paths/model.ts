@@ -19,6 +19,7 @@
  * would refuse it otherwise), and the machine tests that every path ends on the
  * key it promised.
  */
+import { DangerCues } from '../../src/safety/cues.js';
 import { createActor, type SnapshotFrom } from 'xstate';
 import { getShortestPaths, type StatePath } from 'xstate/graph';
 import { createScreeningMachine, type ScreeningEvent, type ScreeningMachine } from '../../flows/screening/machine.js';
@@ -77,7 +78,7 @@ export class Model {
       },
     }) as ScreeningMachine;
     this.defs = new Map(catalogue.facts.map((f) => [f.id, f]));
-    this.renderer = new ScreenRenderer(catalogue, 30);
+    this.renderer = new ScreenRenderer(catalogue, 30, DangerCues.load());
   }
 
   /** As the bot decides it: the answer just given (last in history) is what makes the situation an emergency. */
