@@ -31,8 +31,12 @@ export function createBot(token: string, deps: BotDeps, config: BotConfig<BotCon
     if (ctx.chat?.type === 'private') {
       const t = ctx.t ?? deps.translator.bind('ru');
       // "Continue" shows the current screen again: the one that failed may have taken the buttons away.
-      const again = InlineKeyboard.from([[{ text: t('buttons.continue'), callback_data: encode(0, { kind: 'continue' }) }]]);
-      await ctx.reply(t('errors.internal'), { reply_markup: again }).catch(() => undefined);
+      // The safety net holds here too: the numbers and "I am not safe".
+      const again = InlineKeyboard.from([
+        [{ text: t('buttons.continue'), callback_data: encode(0, { kind: 'continue' }) }],
+        [{ text: t('buttons.danger'), callback_data: encode(0, { kind: 'event', event: { type: 'DANGER' } }) }],
+      ]);
+      await ctx.reply(`${t('errors.internal')}\n\n${deps.renderer.netLine(t)}`, { reply_markup: again }).catch(() => undefined);
     }
   };
   bot.catch(reportFailure);

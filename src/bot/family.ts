@@ -5,15 +5,14 @@
  */
 import { Composer, InlineKeyboard } from 'grammy';
 import type { ScreeningEvent } from '../../flows/screening/machine.js';
-import { evaluate } from '../engine/evaluate.js';
 import { normaliseValue } from '../engine/facts.js';
-import type { Facts } from '../engine/types.js';
 import type { Step } from '../runtime/dialog-host.js';
 import { readTyped } from './answers.js';
 import { decode, encode } from './callback-data.js';
 import type { BotContext } from './context.js';
 import { languageRow } from './screens.js';
-import { sendScreens, showState } from './show.js';
+import { openUrgentCase } from './handoff-family.js';
+import { sendScreens, showState, wordsOf } from './show.js';
 
 export const family = new Composer<BotContext>();
 const privateChats = family.chatType('private');
@@ -50,23 +49,18 @@ async function dispatch(ctx: BotContext, event: ScreeningEvent): Promise<boolean
   const step = await ctx.deps.host.send(chatKey(ctx), event);
   if (step.unchanged) return false;
   if (event.type === 'CONSENT') ctx.session.consentAt = Date.now();
-  // An answer saying someone is in danger right now is danger first, like the button: numbers before the next question.
-  if (event.type === 'ANSWER' && answerRaisedEmergency(ctx, step.snapshot.context)) return dispatch(ctx, { type: 'DANGER' });
-  if (event.type === 'DANGER' || event.type === 'URGENT_TALK') ctx.deps.log.warn({ chat: ctx.chatRef, event: event.type }, 'family asked for urgent help');
-  await showState(ctx, step.snapshot);
+  // The machine sends an answer that says someone is in danger, or discloses violence, to the danger screen.
+  if (step.snapshot.matches('danger') || event.type === 'URGENT_TALK') {
+    const danger = step.snapshot.context.danger;
+    ctx.deps.log.warn({ chat: ctx.chatRef, event: event.type, via: danger?.via, kind: danger?.via === 'cue' ? danger.kind : undefined }, 'family may be in danger');
+  }
+  // In danger, the family joins the line first; the share-summary question comes once they are in it.
+  if (event.type === 'URGENT_TALK' && ctx.deps.handoff) await openUrgentCase(ctx);
+  else await showState(ctx, step.snapshot);
   // After the screens, so that danger still comes first when this is the first update after a change.
   await tellNotices(ctx, step);
   ctx.session.hadDialog = true;
   return true;
-}
-
-/** True when the answer just given (the last in history) is what makes the situation an emergency. */
-function answerRaisedEmergency(ctx: BotContext, dialog: { facts: Facts; history: string[]; date: string }): boolean {
-  const answered = dialog.history.at(-1);
-  if (!answered) return false;
-  const emergency = (facts: Facts) => evaluate(facts, ctx.deps.catalogue, dialog.date).emergency;
-  const { [answered]: _answer, ...before } = dialog.facts;
-  return emergency(dialog.facts) && !emergency(before);
 }
 
 /** "Talk to a person" and "I am not safe": on every screen the family can see, as SPEC §7 asks. */
@@ -79,12 +73,22 @@ function safetyRow(ctx: BotContext, step: number) {
 
 const languageKeyboard = (ctx: BotContext, step: number) => InlineKeyboard.from([languageRow(step), safetyRow(ctx, step)]);
 
+/**
+ * The safety net (SPEC §7): a reply to anything the bot did not expect ends
+ * with the numbers and the "I am not safe" button, so a danger cue the list
+ * missed still puts help in front of the person in the very next message.
+ */
+async function replyUnexpected(ctx: BotContext, note: string): Promise<void> {
+  const step = (await ctx.deps.host.current(chatKey(ctx))).snapshot;
+  await showState(ctx, step, { note, net: true });
+}
+
 // Danger first: words that say someone may be in danger bring the numbers before anything else is said,
 // wherever they are typed (a message, a photo's caption, an edit).
 privateChats.use(async (ctx, next) => {
-  const message = ctx.message ?? ctx.editedMessage;
-  const words = message?.text ?? message?.caption;
-  if (words && !words.startsWith('/') && ctx.deps.cues.matches(words)) await dispatch(ctx, { type: 'DANGER' });
+  const words = wordsOf(ctx.message ?? ctx.editedMessage);
+  const match = words !== undefined && !words.startsWith('/') ? ctx.deps.cues.match(words) : undefined;
+  if (match) await dispatch(ctx, { type: 'DANGER', kind: match.kind });
   else await next();
 });
 
@@ -145,7 +149,8 @@ privateChats.command('forget', async (ctx) => {
 privateChats.on('callback_query:data', async (ctx) => {
   const decoded = decode(ctx.callbackQuery.data);
   if (!decoded.ok) {
-    await ctx.answerCallbackQuery({ text: ctx.t('errors.unknownButton') });
+    await ctx.answerCallbackQuery();
+    await replyUnexpected(ctx, ctx.t('errors.unknownButton'));
     return;
   }
   const { action } = decoded;
@@ -181,7 +186,9 @@ privateChats.on('callback_query:data', async (ctx) => {
     return;
   }
   if (decoded.step !== current.snapshot.context.step) {
-    await ctx.answerCallbackQuery({ text: ctx.t('errors.oldButton'), show_alert: true });
+    // A button from an earlier message: say so, and show where the family is now.
+    await ctx.answerCallbackQuery();
+    await showState(ctx, current.snapshot, { note: ctx.t('errors.oldButton'), net: true });
     return;
   }
   const changed = await dispatch(ctx, action.event);
@@ -190,8 +197,9 @@ privateChats.on('callback_query:data', async (ctx) => {
 
 privateChats.on('message:text', async (ctx) => {
   const text = ctx.message.text;
+  if (typeof text !== 'string') return void (await replyUnexpected(ctx, ctx.t('errors.notText'))); // forged updates
   if (text.startsWith('/')) {
-    await ctx.reply(ctx.t('errors.unknownCommand'));
+    await replyUnexpected(ctx, ctx.t('errors.unknownCommand'));
     return;
   }
   const current = await loadCurrent(ctx);
@@ -203,24 +211,23 @@ privateChats.on('message:text', async (ctx) => {
     const labels = new Map((def.values ?? []).map((v) => [v, ctx.t(`facts:${fact}.values.${v}`)]));
     const typed = readTyped(def, text, labels);
     if (typed.ok) {
-      await dispatch(ctx, typed.value === 'unknown' ? { type: 'SKIP' } : { type: 'ANSWER', value: typed.value });
+      const applied = await dispatch(ctx, typed.value === 'unknown' ? { type: 'SKIP' } : { type: 'ANSWER', value: typed.value });
+      // A number the machine refused disagrees with earlier answers (more children under 3 than children).
+      if (!applied) await showState(ctx, snapshot, { note: ctx.t('errors.doesNotAgree'), net: true });
       return;
     }
     const reason = typed.reason === 'out_of_range' ? ctx.t('errors.outOfRange', { min: def.min ?? 0, max: def.max ?? '' }) : def.type === 'int' ? ctx.t('errors.notANumber') : ctx.t('errors.useButtons');
-    await ctx.reply(reason);
-    await showState(ctx, snapshot);
+    await showState(ctx, snapshot, { note: reason, net: true });
     return;
   }
-  await ctx.reply(ctx.t('errors.useButtons'));
-  await showState(ctx, snapshot);
+  await showState(ctx, snapshot, { note: ctx.t('errors.useButtons'), net: true });
 });
 
 privateChats.on('edited_message', async (ctx) => {
-  await ctx.reply(ctx.t('errors.edited'));
+  await replyUnexpected(ctx, ctx.t('errors.edited'));
 });
 
 // Stickers, photos, voice, documents, locations…: a short, kind word; nothing changes.
 privateChats.on('message', async (ctx) => {
-  const step = await loadCurrent(ctx);
-  await ctx.reply(ctx.t('errors.notText'), { reply_markup: InlineKeyboard.from([safetyRow(ctx, step.snapshot.context.step)]) });
+  await replyUnexpected(ctx, ctx.t('errors.notText'));
 });

@@ -10,6 +10,7 @@ import type { WeekHours } from '../handoff/hours.js';
 import type { CaseRecord, CaseSummary } from '../handoff/types.js';
 import type { T } from '../i18n/i18n.js';
 import type { BotContext, HandoffFamilyDeps } from './context.js';
+import { wordsOf } from './show.js';
 
 /** "Mon–Fri 09:00–18:00" in the family's language. */
 export function formatHours(week: WeekHours, t: T): string {
@@ -31,12 +32,9 @@ export function formatHours(week: WeekHours, t: T): string {
 
 const PHONE = /^\+?[\d\s()-]{10,20}$/;
 
-export function handoffFamilyComposer(): Composer<BotContext> {
-  const composer = new Composer<BotContext>();
-  const chats = composer.chatType('private').filter((ctx) => ctx.deps.handoff !== undefined);
-  const h = (ctx: BotContext): HandoffFamilyDeps => ctx.deps.handoff!;
+const h = (ctx: BotContext): HandoffFamilyDeps => ctx.deps.handoff!;
 
-  const waitingKeyboard = (ctx: BotContext, rec: CaseRecord) =>
+const waitingKeyboard = (ctx: BotContext, rec: CaseRecord) =>
     rec.status === 'claimed'
       ? InlineKeyboard.from([[{ text: ctx.t('handoff.family.buttons.end'), callback_data: 'he' }]])
       : rec.status === 'out_of_hours'
@@ -47,31 +45,36 @@ export function handoffFamilyComposer(): Composer<BotContext> {
           ])
         : InlineKeyboard.from([[{ text: ctx.t('handoff.family.buttons.cancel'), callback_data: 'hx' }]]);
 
-  // "Share the summary?" answered: open the case (or return to the open one).
-  chats.callbackQuery(/^hs\|([01])$/, async (ctx) => {
-    await ctx.answerCallbackQuery();
-    const share = ctx.match[1] === '1';
-    const { snapshot } = await ctx.deps.host.current(String(ctx.chat.id));
-    const facts = snapshot.context.facts;
-    const result = evaluate(facts, ctx.deps.catalogue, snapshot.context.date);
-    const summary: CaseSummary = {
-      rulesVersion: result.rulesVersion,
-      grounds: result.grounds.map((g) => ({ id: g.id, status: g.status })),
-      benefits: result.benefits.map((b) => ({ id: b.id, status: b.status })),
-      urgent: result.urgent,
-    };
-    const region = typeof facts.region === 'string' && facts.region !== 'unknown' ? facts.region : undefined;
-    const opened = await h(ctx).service.open(ctx.chat.id, ctx.lang, {
-      urgent: snapshot.context.urgent || result.urgent,
-      summary: share ? summary : undefined,
-      region: share ? region : undefined,
-      consentAt: share ? h(ctx).service.time() : undefined,
-    });
-    if (!opened.opened) return void (await ctx.reply(ctx.t('handoff.family.alreadyOpen'), { reply_markup: waitingKeyboard(ctx, opened.record) }));
-    await tellPlace(ctx, opened.record, opened.place);
-  });
+const shareKeyboard = (ctx: BotContext) =>
+  InlineKeyboard.from([[{ text: ctx.t('handoff.family.buttons.share'), callback_data: 'hs|1' }], [{ text: ctx.t('handoff.family.buttons.noShare'), callback_data: 'hs|0' }]]);
 
-  async function tellPlace(ctx: BotContext, rec: CaseRecord, place: number | undefined): Promise<void> {
+/** What the family may share with the operators: the statuses their answers point to and the region, never the answers. */
+async function shareable(ctx: BotContext): Promise<{ summary: CaseSummary; region?: string; urgent: boolean }> {
+  const { snapshot } = await ctx.deps.host.current(String(ctx.chat!.id));
+  const facts = snapshot.context.facts;
+  const result = evaluate(facts, ctx.deps.catalogue, snapshot.context.date);
+  const summary: CaseSummary = {
+    rulesVersion: result.rulesVersion,
+    grounds: result.grounds.map((g) => ({ id: g.id, status: g.status })),
+    benefits: result.benefits.map((b) => ({ id: b.id, status: b.status })),
+    urgent: result.urgent,
+  };
+  const region = typeof facts.region === 'string' && facts.region !== 'unknown' ? facts.region : undefined;
+  return { summary, region, urgent: snapshot.context.urgent || result.urgent };
+}
+
+/**
+ * "Talk to a person now" from the danger screen: the family joins the line at
+ * once, as urgent; whether to share the summary is asked once they are in it.
+ */
+export async function openUrgentCase(ctx: BotContext): Promise<void> {
+  const opened = await h(ctx).service.open(ctx.chat!.id, ctx.lang, { urgent: true });
+  if (!opened.opened) return void (await ctx.reply(ctx.t('handoff.family.alreadyOpen'), { reply_markup: waitingKeyboard(ctx, opened.record) }));
+  await tellPlace(ctx, opened.record, opened.place);
+  await ctx.reply(ctx.t('handoff.family.shareAfterUrgent'), { reply_markup: shareKeyboard(ctx) });
+}
+
+async function tellPlace(ctx: BotContext, rec: CaseRecord, place: number | undefined): Promise<void> {
     const hours = formatHours(h(ctx).hours.week, ctx.t);
     let text: string;
     if (rec.status === 'out_of_hours') text = ctx.t('handoff.family.outOfHours', { hours });
@@ -83,7 +86,34 @@ export function handoffFamilyComposer(): Composer<BotContext> {
     }
     if (place) await h(ctx).service.store.setFields(rec.id, { toldPlace: place });
     await ctx.reply(text, { reply_markup: waitingKeyboard(ctx, rec) });
-  }
+}
+
+export function handoffFamilyComposer(): Composer<BotContext> {
+  const composer = new Composer<BotContext>();
+  const chats = composer.chatType('private').filter((ctx) => ctx.deps.handoff !== undefined);
+
+  // "Share the summary?" answered: open the case, or, when the family is already in the line (the urgent way), add the summary to it.
+  chats.callbackQuery(/^hs\|([01])$/, async (ctx) => {
+    await ctx.answerCallbackQuery();
+    const share = ctx.match[1] === '1';
+    const service = h(ctx).service;
+    const { summary, region, urgent } = await shareable(ctx);
+    const open = await service.store.openCaseOf(ctx.chat.id);
+    if (open) {
+      if (!share || open.summary) return void (await ctx.reply(ctx.t('handoff.family.alreadyOpen'), { reply_markup: waitingKeyboard(ctx, open) }));
+      await service.store.setFields(open.id, { summary, region, consentAt: service.time() });
+      await service.refreshCard((await service.store.get(open.id)) ?? open);
+      return void (await ctx.reply(ctx.t('handoff.family.summaryShared')));
+    }
+    const opened = await service.open(ctx.chat.id, ctx.lang, {
+      urgent,
+      summary: share ? summary : undefined,
+      region: share ? region : undefined,
+      consentAt: share ? service.time() : undefined,
+    });
+    if (!opened.opened) return void (await ctx.reply(ctx.t('handoff.family.alreadyOpen'), { reply_markup: waitingKeyboard(ctx, opened.record) }));
+    await tellPlace(ctx, opened.record, opened.place);
+  });
 
   chats.callbackQuery(['hx', 'he'], async (ctx) => {
     await ctx.answerCallbackQuery();
@@ -136,7 +166,7 @@ export function handoffFamilyComposer(): Composer<BotContext> {
 
   // While a case is open, the family's messages go to the operators.
   chats.on('message', async (ctx, next) => {
-    const text = ctx.message.text ?? ctx.message.caption ?? '';
+    const text = wordsOf(ctx.message) ?? '';
     const service = h(ctx).service;
     const rec = await service.store.openCaseOf(ctx.chat.id);
     if (ctx.session.awaitingPhone && rec) {
@@ -155,10 +185,11 @@ export function handoffFamilyComposer(): Composer<BotContext> {
       if (/^\/(start|help)\b/.test(text)) return void (await ctx.reply(ctx.t('handoff.family.alreadyOpen'), { reply_markup: waitingKeyboard(ctx, rec) }));
       return next();
     }
-    if (text && ctx.deps.cues.matches(text)) {
-      // Danger first: the numbers, then the operators see the message with the case marked urgent.
-      await ctx.reply(ctx.deps.renderer.emergencyText(ctx.t));
-      if (!rec.urgent) await service.markUrgent(rec);
+    const danger = text ? ctx.deps.cues.match(text) : undefined;
+    if (danger) {
+      // Danger first: the numbers, then the operator who holds the case (or a supervisor) is alerted in its topic.
+      await ctx.reply(ctx.deps.renderer.emergencyText(ctx.t, danger.kind));
+      await service.dangerInCase(rec, danger.kind);
     }
     if (rec.status === 'family_unreachable') await service.apply(rec.id, { type: 'FAMILY_RETURNED' }, { type: 'family_returned', by: 'family', at: service.time() });
     await service.fromFamily((await service.store.get(rec.id)) ?? rec, ctx.update.update_id, ctx.message.message_id);
@@ -167,14 +198,15 @@ export function handoffFamilyComposer(): Composer<BotContext> {
   chats.on('edited_message', async (ctx, next) => {
     const rec = await h(ctx).service.store.openCaseOf(ctx.chat.id);
     if (!rec) return next();
-    const text = ctx.editedMessage.text ?? ctx.editedMessage.caption ?? '';
-    if (text && ctx.deps.cues.matches(text)) {
-      // Danger first, also in an edit: the numbers, and the case moves up as urgent.
-      await ctx.reply(ctx.deps.renderer.emergencyText(ctx.t));
-      if (!rec.urgent) await h(ctx).service.markUrgent(rec);
+    const text = wordsOf(ctx.editedMessage) ?? '';
+    const danger = text ? ctx.deps.cues.match(text) : undefined;
+    if (danger) {
+      // Danger first, also in an edit: the numbers, and the holder (or a supervisor) is alerted.
+      await ctx.reply(ctx.deps.renderer.emergencyText(ctx.t, danger.kind));
+      await h(ctx).service.dangerInCase(rec, danger.kind);
       return;
     }
-    await ctx.reply(ctx.t('errors.edited'));
+    await ctx.reply(`${ctx.t('errors.edited')}\n\n${ctx.deps.renderer.netLine(ctx.t)}`);
   });
 
   return composer;

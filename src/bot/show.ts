@@ -11,8 +11,27 @@ export async function sendScreens(ctx: BotContext, screens: Screen[]): Promise<v
   }
 }
 
-export async function showState(ctx: BotContext, snapshot: ScreeningSnapshot): Promise<void> {
-  await sendScreens(ctx, ctx.deps.renderer.render(snapshot, ctx.t));
+export interface ShowOptions {
+  /** A kind word before the screen: why the bot could not use what was sent. */
+  note?: string;
+  /** End with the safety net line (the numbers); the screen itself carries the "I am not safe" button. */
+  net?: boolean;
+}
+
+export async function showState(ctx: BotContext, snapshot: ScreeningSnapshot, opts: ShowOptions = {}): Promise<void> {
+  const screens = ctx.deps.renderer.render(snapshot, ctx.t);
+  if (opts.note) screens[0] = { ...screens[0]!, text: `${opts.note}\n\n${screens[0]!.text}` };
+  if (opts.net) {
+    const last = screens.length - 1;
+    screens[last] = { ...screens[last]!, text: `${screens[last]!.text}\n\n${ctx.deps.renderer.netLine(ctx.t)}` };
+  }
+  await sendScreens(ctx, screens);
+}
+
+/** The words of a message or its caption; undefined when there are none or a forged update carries something else. */
+export function wordsOf(message: { text?: unknown; caption?: unknown } | undefined): string | undefined {
+  const words = message?.text ?? message?.caption;
+  return typeof words === 'string' ? words : undefined;
 }
 
 async function removeLastKeyboard(ctx: BotContext): Promise<void> {

@@ -368,6 +368,26 @@ export class HandoffService {
     await this.announceUrgent(updated);
   }
 
+  /**
+   * Danger words from a family whose case is open. The case becomes urgent
+   * (it moves up the line); the operator who holds it is alerted in its topic,
+   * or the supervisors when nobody holds it. It is not announced as a new case.
+   */
+  async dangerInCase(rec: CaseRecord, kind: string): Promise<void> {
+    if (!rec.urgent) await this.deps.store.setFields(rec.id, { urgent: true });
+    await this.deps.store.audit(rec.id, this.event('danger_words', 'family', kind));
+    const updated = (await this.deps.store.get(rec.id)) ?? rec;
+    if (!rec.urgent) await this.refreshCard(updated);
+    const t = this.deps.translator.bind(this.deps.config.staffLang);
+    const holder = updated.status === 'claimed' ? updated.operatorId : undefined;
+    const who = holder ? [holder] : this.deps.config.supervisorIds;
+    const mentions = who.map((id) => `<a href="tg://user?id=${id}">${t(holder ? 'ops:holder' : 'ops:supervisor')}</a>`).join(' ');
+    const text = t('ops:dangerInCase', { id: rec.id, kind: t(`ops:dangerKind.${kind}`), mentions });
+    await this.deps.api
+      .sendMessage(this.deps.config.groupId, text, { parse_mode: 'HTML', ...(updated.topicId ? { message_thread_id: updated.topicId } : {}) })
+      .catch(() => this.deps.log.warn({ case: rec.id }, 'could not post the danger alert'));
+  }
+
   /** Creates the case topic and posts the card; returns the topic id. Throttled, one at a time. */
   async postCard(rec: CaseRecord): Promise<number> {
     const run = this.topicQueue.then(async () => {

@@ -5,6 +5,7 @@
  * step the bot's stored dialog must equal the machine's snapshot, and the
  * messages it sent must be that state's screen in the family's language.
  */
+import { numbersIn } from '../../src/render/result.js';
 import { expect } from 'vitest';
 import type { ScreeningEvent } from '../../flows/screening/machine.js';
 import type { ApiCall } from '../../src/bot/in-process-api.js';
@@ -124,9 +125,18 @@ export class PathDriver {
     const c = snap.context;
 
     if (snap.matches('danger')) {
-      expect(sent.texts[0]!.startsWith(t('danger.title')), where).toBe(true);
-      expect(last, where).toBe(t('danger.offer'));
+      if (c.danger?.via === 'disclosure') {
+        // One message: not their fault, what stays confidential, 102 / 111 / 150 with what each is for, the offer.
+        expect(sent.texts, where).toHaveLength(1);
+        expect(last.startsWith(t('disclosure.text')), where).toBe(true);
+        for (const n of ['102', '111', '150']) expect(last, `${where}: ${n}`).toContain(`📞 ${n} — `);
+        expect(last.endsWith(t('disclosure.offer')), where).toBe(true);
+      } else {
+        expect(sent.texts[0]!.startsWith(t('danger.title')), where).toBe(true);
+        expect(last, where).toBe(t('danger.offer'));
+      }
       expect(bodies, where).toEqual(['ut', 'rs']);
+      expect(sent.buttons.find((b) => b.body === 'rs')!.text, where).toBe(t('buttons.continueQuestions'));
     } else if (snap.matches('talk')) {
       expect(last.startsWith(t(c.urgent ? 'talk.urgent' : 'talk.intro')), where).toBe(true);
       expect(bodies, where).toEqual(['rs', 'dg']);
@@ -176,7 +186,7 @@ export class PathDriver {
       for (const b of r.benefits.filter((x) => x.status !== 'not_indicated')) expect(all, `${where}: benefit ${b.id}`).toContain(`• ${t(`benefits:${b.id}.name`)}`);
       for (const g of r.grounds.filter((x) => x.status === 'not_indicated')) expect(all, `${where}: ground ${g.id} not indicated`).not.toContain(`• ${t(`grounds:${g.id}.short`)}\n`);
       if (r.emergency) expect(sent.texts[0]!.startsWith(t('results:emergency')), where).toBe(true);
-      else if (r.urgent) expect(sent.texts[0]!.startsWith(t('results:urgent')), where).toBe(true);
+      else if (r.urgent) expect(sent.texts[0]!.startsWith(t('results:urgent', { numbers: numbersIn(this.model.catalogue, 'urgent') })), where).toBe(true);
       else expect(sent.texts[0]!.startsWith(t('results:intro')), where).toBe(true);
       if (!r.grounds.some((g) => g.status === 'indicated') && !r.benefits.some((b) => b.status === 'indicated')) expect(all, where).toContain(t('results:nothingIndicated'));
       expect(last.endsWith(t('result.nextSteps')), where).toBe(true);

@@ -1,7 +1,7 @@
 /**
- * The screening dialog as a test model: the machine plus the one event the bot
- * adds on its own (src/bot/family.ts: DANGER right after an answer that makes
- * the situation an emergency), the events a family can cause on each screen
+ * The screening dialog as a test model: the machine as the bot runs it (it
+ * owns every rule of the dialog, danger after an answer included), the events
+ * a family can cause on each screen
  * (the buttons the bot shows, a typed number, /restart), an abstraction of its
  * snapshots, and paths generated from it with `xstate/graph`.
  *
@@ -63,31 +63,10 @@ export class Model {
   readonly defs: Map<string, FactDef>;
   readonly renderer: ScreenRenderer;
 
-  /** The machine with the bot's one addition (src/bot/family.ts): an answer that makes the situation an emergency is followed by DANGER. */
-  readonly dialog: ScreeningMachine;
-
   constructor(readonly catalogue: Catalogue) {
     this.machine = createScreeningMachine(catalogue);
-    const machine = this.machine;
-    this.dialog = Object.create(machine, {
-      transition: {
-        value: (s: Snap, e: ScreeningEvent, scope: unknown) => {
-          const next = machine.transition(s, e, scope as never);
-          return e.type === 'ANSWER' && next !== s && this.raisedEmergency(next) ? machine.transition(next, { type: 'DANGER' }, scope as never) : next;
-        },
-      },
-    }) as ScreeningMachine;
     this.defs = new Map(catalogue.facts.map((f) => [f.id, f]));
     this.renderer = new ScreenRenderer(catalogue, 30, DangerCues.load());
-  }
-
-  /** As the bot decides it: the answer just given (last in history) is what makes the situation an emergency. */
-  raisedEmergency(s: Snap): boolean {
-    const answered = s.context.history.at(-1);
-    if (!answered) return false;
-    const emergency = (facts: Facts) => evaluate(facts, this.catalogue, s.context.date).emergency;
-    const { [answered]: _answer, ...before } = s.context.facts;
-    return emergency(s.context.facts) && !emergency(before);
   }
 
   initial(): Snap {
@@ -107,6 +86,7 @@ export class Model {
       if (this.defs.get(c.current ?? '')?.type === 'list' && c.draft.length) parts.push('ticked');
     }
     if (s.matches('danger') || s.matches('talk')) parts.push(`from ${resumeTarget(s)}`);
+    if (s.matches('danger')) parts.push(`via ${c.danger?.via ?? 'button'}`);
     if (s.matches('talk') && c.urgent) parts.push('urgent');
     return parts.join(' ');
   }
@@ -149,7 +129,7 @@ export class Model {
   /** Only what can change the answers: for the result traversals. */
   answeringEvents(s: Snap): ScreeningEvent[] {
     if (s.matches({ main: 'intro' })) return [{ type: 'CONSENT' }];
-    if (s.matches('danger')) return [{ type: 'RESUME' }]; // the bot's own DANGER after "someone is in danger now: yes"
+    if (s.matches('danger')) return [{ type: 'RESUME' }]; // after an answer that says someone is in danger, or discloses violence
     if (isQuestion(s)) {
       // Numbers that stand for all (none, one, a few, many): the rules compare with 0, 1, 2+ and 4+.
       const answers = this.answers(s.context.current!, s.context.facts).filter((e) => e.type !== 'TOGGLE' && !(e.type === 'ANSWER' && typeof e.value === 'number' && ![0, 1, 2, 4, TYPED_INCOME].includes(e.value)));
@@ -161,7 +141,7 @@ export class Model {
 
   /** Shortest paths to every abstract state reachable with every button (A: the structure of the dialog). */
   structuralPaths(): Path[] {
-    return getShortestPaths(this.dialog, {
+    return getShortestPaths(this.machine, {
       input: { date: TODAY },
       events: (s) => this.events(s),
       serializeState: (s) => this.key(s),
@@ -174,7 +154,7 @@ export class Model {
    * children"), so here the key also holds the questions still pending.
    */
   questionPaths(): Map<string, Path> {
-    const paths = getShortestPaths(this.dialog, {
+    const paths = getShortestPaths(this.machine, {
       input: { date: TODAY },
       events: (s) => this.answeringEvents(s),
       serializeState: (s) => (isQuestion(s) ? `${this.key(s)} [${this.pending(s).join(',')}]` : this.key(s)),
@@ -191,7 +171,7 @@ export class Model {
    * that a question is explored once per way the answers so far can still end.
    */
   resultPaths(classify: (s: Snap) => string, refine: (s: Snap) => string = () => ''): Map<string, Path> {
-    const paths = getShortestPaths(this.dialog, {
+    const paths = getShortestPaths(this.machine, {
       input: { date: TODAY },
       events: (s) => this.answeringEvents(s),
       serializeState: (s) => `${this.key(s)} ${classify(s)} ${refine(s)}`,
@@ -238,12 +218,8 @@ export class Model {
     const out = [actor.getSnapshot()];
     for (const e of events) {
       actor.send(e);
-      let next = actor.getSnapshot();
+      const next = actor.getSnapshot();
       if (next === out.at(-1)) throw new Error(`event ${JSON.stringify(e)} changed nothing in ${this.key(next)}`);
-      if (e.type === 'ANSWER' && this.raisedEmergency(next)) {
-        actor.send({ type: 'DANGER' });
-        next = actor.getSnapshot();
-      }
       out.push(next);
     }
     actor.stop();

@@ -132,7 +132,6 @@ export function randomWalk(model: Model, seed: number, length: number): Screenin
     const e = options[pick]!;
     events.push(e);
     actor.send(e);
-    if (e.type === 'ANSWER' && model.raisedEmergency(actor.getSnapshot())) actor.send({ type: 'DANGER' }); // as the bot does
   }
   actor.stop();
   return events;

@@ -81,10 +81,13 @@ export function pathSuite({ catalogue, harness, walks }: SuiteOptions): void {
       const screens = [...new Set(plan.structural.map((p) => p.state).filter((s) => !s.matches('danger') && !s.matches('talk')).map(stateName))];
       expect(screens).toHaveLength(9);
       for (const screen of screens) {
-        expect(keys).toContain(`danger from ${screen}`);
+        expect(keys).toContain(`danger from ${screen} via button`);
         expect(keys).toContain(`talk from ${screen}`);
         expect(keys).toContain(`talk from ${screen} urgent`);
       }
+      // An answer that discloses violence brings the danger screen with its own message, from a question.
+      expect([...keys].some((k) => k.startsWith('danger from main.screening.asking via disclosure'))).toBe(true);
+      expect([...keys].some((k) => k.startsWith('danger from main.screening.asking via answer'))).toBe(true);
       // RESUME goes back to where the family was.
       for (const p of plan.structural.filter((p) => p.state.matches('danger') || p.state.matches('talk'))) {
         const snaps = model.replay([...eventsOf(p), { type: 'RESUME' }]);
