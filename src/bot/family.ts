@@ -175,7 +175,8 @@ privateChats.on('callback_query:data', async (ctx) => {
   // "I am not safe" and "talk to a person" work from any message, and nothing is said before them.
   if (decoded.timeless) {
     const changed = await dispatch(ctx, action.event);
-    await ctx.answerCallbackQuery(changed ? {} : { text: ctx.t('errors.notNow') });
+    await ctx.answerCallbackQuery();
+    if (!changed) await replyUnexpected(ctx, ctx.t('errors.notNow'));
     return;
   }
   const current = await loadCurrent(ctx);
@@ -192,7 +193,8 @@ privateChats.on('callback_query:data', async (ctx) => {
     return;
   }
   const changed = await dispatch(ctx, action.event);
-  await ctx.answerCallbackQuery(changed ? {} : { text: ctx.t('errors.notNow') });
+  await ctx.answerCallbackQuery();
+  if (!changed) await showState(ctx, current.snapshot, { note: ctx.t('errors.notNow'), net: true });
 });
 
 privateChats.on('message:text', async (ctx) => {

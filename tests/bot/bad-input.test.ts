@@ -1,10 +1,11 @@
 /**
  * Anything the bot did not ask for changes nothing and gets a short, kind word
- * in the family's language; the next valid press still works.
+ * in the family's language, the current screen again and the safety net line
+ * (the numbers, with "I am not safe"); the next valid press still works.
  */
 import { describe, expect, it } from 'vitest';
 import { BotHarness, type FamilyDriver } from '../helpers/bot-harness.js';
-import { answerUntil, dialogOf, NO_CHILDREN, popup, sentTexts, startScreening, text } from '../helpers/family-dialog.js';
+import { answerUntil, dialogOf, expectSafetyNet, NO_CHILDREN, popup, sentTexts, startScreening, text } from '../helpers/family-dialog.js';
 
 /** A family at the question `fact`, with its keyboard. */
 async function atQuestion(chatId: number, fact: string, lang: 'kk' | 'ru' = 'ru') {
@@ -44,9 +45,7 @@ describe('typed words where a button was expected', () => {
     ['housing', 'бір жерде', 'kk'],
   ] as const)('%s: %j → "please use the buttons" and the same question again', async (fact, typed, lang) => {
     const { h, f, before, buttons } = await atQuestion(401, fact, lang);
-    const texts = sentTexts(await f.say(typed));
-    expect(texts[0]).toBe(text(h, lang, 'errors.useButtons'));
-    expect(texts[1]).toContain(text(h, lang, `facts:${fact}.question`));
+    expectSafetyNet(h, lang, await f.say(typed), text(h, lang, 'errors.useButtons'), text(h, lang, `facts:${fact}.question`));
     await expectUnchanged(h, f, before, buttons);
   });
 
@@ -60,15 +59,13 @@ describe('typed words where a button was expected', () => {
     const h = new BotHarness();
     const f = h.family(403);
     await f.say('/start');
-    const texts = sentTexts(await f.say('2'));
-    expect(texts[0]).toBe(text(h, 'ru', 'errors.useButtons'));
-    expect(texts[1]).toContain(text(h, 'ru', 'intro.greeting'));
+    expectSafetyNet(h, 'ru', await f.say('2'), text(h, 'ru', 'errors.useButtons'), text(h, 'ru', 'intro.greeting'));
     expect((await dialogOf(h, 403)).context.facts).toEqual({});
   });
 
   it('an unknown command gets a pointer to /help', async () => {
     const { h, f, before, buttons } = await atQuestion(404, 'housing');
-    expect(sentTexts(await f.say('/foo'))).toEqual([text(h, 'ru', 'errors.unknownCommand')]);
+    expectSafetyNet(h, 'ru', await f.say('/foo'), text(h, 'ru', 'errors.unknownCommand'), text(h, 'ru', 'facts:housing.question'));
     await expectUnchanged(h, f, before, buttons);
   });
 });
@@ -76,16 +73,14 @@ describe('typed words where a button was expected', () => {
 describe('messages that are not text', () => {
   it.each(Object.keys(MEDIA))('a %s gets a kind word (with the safety buttons) and changes nothing', async (kind) => {
     const { h, f, before, buttons } = await atQuestion(411, 'housing', 'kk');
-    const calls = await f.send(MEDIA[kind]!);
-    expect(sentTexts(calls)).toEqual([text(h, 'kk', 'errors.notText')]);
-    expect(f.buttons.map((b) => b.data.split('|')[1])).toEqual(['tk', 'dg']);
+    expectSafetyNet(h, 'kk', await f.send(MEDIA[kind]!), text(h, 'kk', 'errors.notText'), text(h, 'kk', 'facts:housing.question'));
     await expectUnchanged(h, f, before, buttons);
   });
 
   it('an edited message is not taken as an answer', async () => {
     const { h, f, before, buttons } = await atQuestion(412, 'household_members');
     const calls = await h.handle({ edited_message: { message_id: 9, date: 0, edit_date: 1, chat: f.chat, from: f.user, text: '5' } });
-    expect(sentTexts(calls)).toEqual([text(h, 'ru', 'errors.edited')]);
+    expectSafetyNet(h, 'ru', calls, text(h, 'ru', 'errors.edited'), text(h, 'ru', 'facts:household_members.question'));
     await expectUnchanged(h, f, before, buttons);
   });
 });
@@ -132,8 +127,8 @@ describe('buttons', () => {
     const buttons = [...f.buttons];
     const old = firstQuestion.find((b) => b.data.endsWith('|a:yes'))!;
     const calls = await f.pressData(old.data, old.messageId);
-    expect(popup(calls)).toBe(text(h, 'ru', 'errors.oldButton'));
-    expect(sentTexts(calls)).toEqual([]);
+    expect(popup(calls)).toBe(''); // no pop-up to close: the message says it, with the question where the family is
+    expectSafetyNet(h, 'ru', calls, text(h, 'ru', 'errors.oldButton'), text(h, 'ru', `facts:${before.context.current}.question`));
     expect((await dialogOf(h, 431)).context.facts.in_danger_now).toBe('no');
     await expectUnchanged(h, f, before, buttons);
   });
@@ -143,8 +138,8 @@ describe('buttons', () => {
     async (data) => {
       const { h, f, before, buttons } = await atQuestion(432, 'housing');
       const calls = await f.pressData(data);
-      expect(popup(calls)).toBe(text(h, 'ru', 'errors.unknownButton'));
-      expect(sentTexts(calls)).toEqual([]);
+      expect(popup(calls)).toBe('');
+      expectSafetyNet(h, 'ru', calls, text(h, 'ru', 'errors.unknownButton'), text(h, 'ru', 'facts:housing.question'));
       await expectUnchanged(h, f, before, buttons);
     },
   );
@@ -165,8 +160,8 @@ describe('buttons', () => {
   ])('at %s, well-formed data %j that does not fit changes nothing', async (fact, body) => {
     const { h, f, before, buttons } = await atQuestion(433, fact);
     const calls = await f.pressData(`${before.context.step}|${body}`);
-    expect(popup(calls)).toBe(text(h, 'ru', 'errors.notNow'));
-    expect(sentTexts(calls)).toEqual([]);
+    expect(popup(calls)).toBe('');
+    expectSafetyNet(h, 'ru', calls, text(h, 'ru', 'errors.notNow'), text(h, 'ru', `facts:${fact}.question`));
     await expectUnchanged(h, f, before, buttons);
   });
 
@@ -177,7 +172,7 @@ describe('buttons', () => {
     await answerUntil(f, NO_CHILDREN);
     const before = await dialogOf(h, 434);
     for (const body of ['ed:child_orphan', 'ed:nope', 'a:yes', 'sk']) {
-      expect(popup(await f.pressData(`${before.context.step}|${body}`))).toBe(text(h, 'ru', 'errors.notNow'));
+      expectSafetyNet(h, 'ru', await f.pressData(`${before.context.step}|${body}`), text(h, 'ru', 'errors.notNow'), text(h, 'ru', 'summary.title'));
     }
     const after = await dialogOf(h, 434);
     expect(after.value).toEqual(before.value);

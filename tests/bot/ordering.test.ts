@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from '../../src/store/redis.js';
 import { BotHarness } from '../helpers/bot-harness.js';
-import { dialogOf, popup, startScreening, text } from '../helpers/family-dialog.js';
+import { dialogOf, popup, sentTexts, startScreening, text } from '../helpers/family-dialog.js';
 import { connectTestRedis, deleteKeysWithPrefix, uniquePrefix } from '../helpers/redis-client.js';
 
 let redis: Redis;
@@ -72,7 +72,10 @@ describe('one chat, two processes, updates at the same time', () => {
       const after = await dialogOf(a, chatId);
       expect(after.context.history).toEqual(['in_danger_now', 'household_members']);
       expect(after.context.step).toBe(before.context.step + 1);
-      expect(results.map(popup).sort()).toEqual(['', text(a, 'ru', 'errors.oldButton')].sort());
+      // The press that came second is from a screen already gone: it is told so, with the question now asked.
+      const told = results.map((calls) => sentTexts(calls)[0] ?? '').filter((t) => t.startsWith(text(a, 'ru', 'errors.oldButton')));
+      expect(told).toHaveLength(1);
+      expect(results.map(popup)).toEqual(['', '']);
     }
   });
 

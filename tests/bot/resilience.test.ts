@@ -8,7 +8,7 @@ import type { BotDeps } from '../../src/bot/context.js';
 import { createLogger } from '../../src/log.js';
 import type { Redis } from '../../src/store/redis.js';
 import { BotHarness } from '../helpers/bot-harness.js';
-import { answerUntil, currentFact, dialogOf, factsOf, NO_CHILDREN, startScreening, text } from '../helpers/family-dialog.js';
+import { answerUntil, currentFact, dialogOf, factsOf, netLine, NO_CHILDREN, startScreening, text } from '../helpers/family-dialog.js';
 import { connectTestRedis, deleteKeysWithPrefix, uniquePrefix } from '../helpers/redis-client.js';
 
 let redis: Redis;
@@ -36,7 +36,7 @@ describe('a failed update', () => {
     await startScreening(f);
     h.telegram.failNext('sendMessage', 500, 'Internal Server Error');
     const calls = await f.press('a:no'); // handleUpdate does not throw
-    expect(delivered(calls)).toEqual([text(h, 'kk', 'errors.internal')]);
+    expect(delivered(calls)).toEqual([`${text(h, 'kk', 'errors.internal')}\n\n${netLine(h, 'kk')}`]);
     // The answer was taken before the screen failed; it is kept.
     expect((await factsOf(h, 801)).in_danger_now).toBe('no');
     // The internal-error message offers a way back to the screen that failed.
@@ -82,7 +82,7 @@ describe('a failed update', () => {
     const f = h.family(804);
     await f.say('/start');
     const calls = await f.press('cs');
-    expect(delivered(calls)).toEqual([text(h, 'ru', 'errors.internal')]);
+    expect(delivered(calls)).toEqual([`${text(h, 'ru', 'errors.internal')}\n\n${netLine(h, 'ru')}`]);
     await f.press('go');
     await f.press('cs');
     expect(await currentFact(h, 804)).toBe('in_danger_now');
@@ -132,7 +132,7 @@ describe('logs', () => {
 
     const log = lines.join('\n');
     expect(lines.length).toBeGreaterThan(2);
-    expect(log).toMatch(/urgent help/);
+    expect(log).toMatch(/family may be in danger/);
     expect(log).toMatch(/erased/);
     expect(log).toMatch(/update failed/);
     for (const secret of secrets) expect(log).not.toContain(secret);

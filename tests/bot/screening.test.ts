@@ -4,19 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { BotHarness } from '../helpers/bot-harness.js';
-import {
-  answerUntil,
-  currentFact,
-  dialogOf,
-  factsOf,
-  isChildQuestion,
-  NO_CHILDREN,
-  popup,
-  sentButtons,
-  sentTexts,
-  startScreening,
-  text,
-} from '../helpers/family-dialog.js';
+import { NO_CHILDREN, answerUntil, currentFact, dialogOf, expectSafetyNet, factsOf, isChildQuestion, popup, sentButtons, sentTexts, startScreening, text } from '../helpers/family-dialog.js';
 
 describe('questions', () => {
   it('one question per message, each with Back, Skip, Talk to a person and I am not safe; sensitive ones say why', async () => {
@@ -118,17 +106,10 @@ describe('typed numbers', () => {
     const before = await dialogOf(h, 212);
     const buttons = f.buttons;
 
-    let calls = await f.say('много');
-    let texts = sentTexts(calls);
-    expect(texts[0]).toBe(text(h, lang, 'errors.notANumber'));
-    expect(texts[1]).toContain(text(h, lang, 'facts:household_members.question'));
-
-    calls = await f.say('99');
-    texts = sentTexts(calls);
-    expect(texts[0]).toBe(text(h, lang, 'errors.outOfRange', { min: 1, max: 30 }));
-
-    calls = await f.say('0');
-    expect(sentTexts(calls)[0]).toBe(text(h, lang, 'errors.outOfRange', { min: 1, max: 30 }));
+    const question = text(h, lang, 'facts:household_members.question');
+    expectSafetyNet(h, lang, await f.say('много'), text(h, lang, 'errors.notANumber'), question);
+    expectSafetyNet(h, lang, await f.say('99'), text(h, lang, 'errors.outOfRange', { min: 1, max: 30 }), question);
+    expectSafetyNet(h, lang, await f.say('0'), text(h, lang, 'errors.outOfRange', { min: 1, max: 30 }), question);
 
     const after = await dialogOf(h, 212);
     expect(after.context.facts).toEqual(before.context.facts);

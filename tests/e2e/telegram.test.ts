@@ -28,6 +28,19 @@ const ANSWERS: Record<string, Answer> = {
   domestic_violence: { press: 'a:yes' },
 };
 
+/** The lines to call after violence is disclosed: contact id (locales/<lang>/contacts.json) and number. */
+const VIOLENCE_LINES = [
+  ['police', '102'],
+  ['family_centre', '111'],
+  ['child_helpline', '150'],
+] as const;
+
+/** "📞 102 — Полиция: если опасность прямо сейчас": number, name and what it is for, in the family's language. */
+function violenceLines(lang: Lang): string[] {
+  const contacts = localeFile(lang, 'contacts');
+  return VIOLENCE_LINES.map(([id, number]) => `📞 ${number} — ${String(contacts[id]!.name)}: ${String(contacts[id]!.purpose)}`);
+}
+
 /** Words only a result in this language has: the reminder that a social worker decides. */
 const SOCIAL_WORKER: Record<Lang, string> = { ru: 'социальный работник', kk: 'әлеуметтік қызметкер' };
 
@@ -151,11 +164,18 @@ function expectViolenceResult(result: Screen, lang: Lang): void {
   expect(isResult(result)).toBe(true);
   expect(result.text).toContain(SOCIAL_WORKER[lang]);
   expect(result.text).not.toContain(SOCIAL_WORKER[lang === 'ru' ? 'kk' : 'ru']);
-  expect(result.text).toContain(String(results.urgent));
+  // The urgent line carries the numbers to call today.
+  expect(result.text).toContain(String(results.urgent).replace('{{numbers}}', VIOLENCE_LINES.map(([, n]) => n).join(' · ')));
   expect(result.text).not.toContain(String(results.emergency));
   expect(result.text).toContain(String(results.groundsIndicated));
   expect(result.text).toContain(`• ${String(grounds.cruel_treatment!.short)}`);
   expect(result.text).toContain(`✅ ${String(facts.domestic_violence!.label)}: ${String((results.value as Record<string, string>).yes)}`);
+  // "Where to go": a crisis centre, and the lines to call with what each is for.
+  const from = result.text.indexOf(String(results.whereToGo));
+  expect(from).toBeGreaterThanOrEqual(0);
+  const whereToGo = result.text.slice(from).split('\n\n')[0]!.split('\n');
+  expect(whereToGo).toContain(`• ${String(localeFile(lang, 'places').crisis_centre)}`);
+  expect(whereToGo).toEqual(expect.arrayContaining(violenceLines(lang)));
 }
 
 describe.concurrent('a family over the Telegram emulator', () => {
@@ -171,6 +191,14 @@ describe.concurrent('a family over the Telegram emulator', () => {
         const walk = await answerQuestions(chat, lang, first, ANSWERS);
         expect(walk.asked).toEqual(expect.arrayContaining(['in_danger_now', 'household_members', 'children', 'domestic_violence']));
         expect(walk.asked).not.toContain('child_orphan'); // no children: no questions about them
+
+        // The first message after "yes" to violence at home: not their fault, and the numbers with what each is for.
+        expect(walk.disclosures.map((d) => d.after)).toEqual(['domestic_violence']);
+        const disclosure = walk.disclosures[0]!.screen.messages[0]!.text;
+        expect(disclosure).toContain(String(localeFile(lang, 'bot').disclosure!.text));
+        for (const [, number] of VIOLENCE_LINES) expect(disclosure).toContain(number);
+        const lines = disclosure.split('\n');
+        expect(lines).toEqual(expect.arrayContaining(violenceLines(lang)));
 
         const summary = walk.screen;
         expect(isSummary(summary)).toBe(true);

@@ -19,6 +19,7 @@ import {
   reaching,
   sentTo,
   SUNDAY_03_00,
+  SUPERVISOR,
   FakeClock,
 } from '../helpers/handoff-harness.js';
 
@@ -89,7 +90,7 @@ describe('urgent cases', () => {
     expect(text).toContain('tg://user?id=7003');
   });
 
-  it('a danger cue in a message while waiting: the family gets the numbers, the case turns urgent and jumps the line, operators are alerted', async () => {
+  it('a danger cue in a message while waiting: the family gets the numbers, the case turns urgent and jumps the line, supervisors are alerted in its topic', async () => {
     const hh = new HandoffHarness();
     const calm = await hh.open(hh.family(625));
     hh.clock.advance(MINUTE);
@@ -102,20 +103,45 @@ describe('urgent cases', () => {
     expect(copies(calls, GROUP)).toHaveLength(1);
     expect((await hh.get(rec.id)).urgent).toBe(true);
     expect((await hh.store.waiting()).map((r) => r.id)).toEqual([rec.id, calm.id]);
-    expect(sentTo(calls, GROUP).some((t) => t.startsWith('🔴 Urgent case') && t.includes(rec.id))).toBe(true);
+    // Not announced as a new waiting case: an alert in the case's own topic, for the supervisors (nobody holds it yet).
+    expect(sentTo(calls, GROUP).some((t) => t.startsWith('🔴 Urgent case'))).toBe(false);
+    const alert = calls.find((c) => c.method === 'sendMessage' && String(c.payload.text).startsWith(`🆘 Case #${rec.id}`))!;
+    expect(alert.payload).toMatchObject({ chat_id: GROUP, message_thread_id: (await hh.get(rec.id)).topicId, parse_mode: 'HTML' });
+    expect(String(alert.payload.text)).toContain(`tg://user?id=${SUPERVISOR}`);
+    expect(String(alert.payload.text)).toContain('violence');
     expect(calls.find((c) => c.method === 'editForumTopic')!.payload.name).toMatch(/URGENT/);
-    expect((await hh.store.auditTrail(rec.id)).some((e) => e.type === 'urgent')).toBe(true);
+    expect((await hh.store.auditTrail(rec.id)).some((e) => e.type === 'danger_words' && e.detail === 'violence')).toBe(true);
   });
 
-  it('the family of an urgent case is told it is urgent, not a wait estimate', async () => {
+  it('a danger cue in a case an operator holds alerts that operator in the topic, and nobody else', async () => {
+    const hh = new HandoffHarness();
+    const f = hh.family(628);
+    const rec = await hh.open(f);
+    await hh.operator(OPERATOR).press(rec, 'take');
+    const calls = await f.say('хочу умереть');
+    expect(sentTo(calls, 628)[0]).toContain('150'); // self-harm: the trust line leads
+    const alert = sentTo(calls, GROUP).find((t) => t.startsWith(`🆘 Case #${rec.id}`))!;
+    expect(alert).toContain(`tg://user?id=${OPERATOR}`);
+    expect(alert).not.toContain(`tg://user?id=${SUPERVISOR}`);
+    expect(sentTo(calls, GROUP).some((t) => t.startsWith('🔴 Urgent case'))).toBe(false);
+    expect(copies(calls, GROUP)).toHaveLength(1); // the message itself still reaches the operator
+  });
+
+  it('"talk to a person now" in danger: the family is in the line at once, told it is urgent, and asked about the summary after', async () => {
     const hh = new HandoffHarness();
     const f = hh.family(627);
     await f.say('/start');
     await f.say('меня избивает муж');
-    await f.press('ut'); // "talk to a person now" on the danger screen
-    const rec = await hh.open(f);
+    const calls = await f.press('ut'); // "talk to a person now" on the danger screen
+    const rec = (await hh.store.openCaseOf(627))!;
     expect(rec.urgent).toBe(true);
-    expect(f.lastText).toMatch(/срочное/);
+    expect(rec.summary).toBeUndefined();
+    const texts = sentTo(calls, 627);
+    expect(texts[0]).toMatch(/срочное/);
+    expect(texts.at(-1)).toBe(hh.h.deps.translator.t('ru', 'handoff.family.shareAfterUrgent'));
+    await f.pressData('hs|1');
+    expect((await hh.get(rec.id)).summary).toBeDefined();
+    expect(f.lastText).toBe(hh.h.deps.translator.t('ru', 'handoff.family.summaryShared'));
   });
 });
 

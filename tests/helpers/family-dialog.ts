@@ -47,6 +47,26 @@ export function popup(calls: ApiCall[]): string | undefined {
 
 export const EMERGENCY_NUMBERS = ['102', '103', '112'];
 
+/** The safety net line that ends every reply to something the bot did not expect. */
+export function netLine(h: BotHarness, lang: Lang): string {
+  return h.deps.renderer.netLine(h.deps.translator.bind(lang));
+}
+
+/**
+ * A reply to something unexpected: one message that starts with the kind word,
+ * shows the current screen again, and ends with the numbers (112 · 111 · 150);
+ * its keyboard ends with "talk to a person" and "I am not safe".
+ */
+export function expectSafetyNet(h: BotHarness, lang: Lang, calls: ApiCall[], note: string, screenPart?: string): void {
+  const texts = sentTexts(calls);
+  expect(texts, 'one message').toHaveLength(1);
+  expect(texts[0]!.startsWith(note), `starts with ${note}`).toBe(true);
+  if (screenPart) expect(texts[0]).toContain(screenPart);
+  expect(texts[0]!.endsWith(netLine(h, lang)), 'ends with the safety net line').toBe(true);
+  for (const n of ['112', '111', '150']) expect(netLine(h, lang)).toContain(n);
+  expect(sentButtons(calls).slice(-2).map((d) => d.split('|')[1])).toEqual(['tk', 'dg']);
+}
+
 export function expectEmergencyNumbers(message: string | undefined): void {
   expect(message, 'a message with the emergency numbers').toBeDefined();
   for (const n of EMERGENCY_NUMBERS) expect(message).toContain(n);
@@ -71,6 +91,11 @@ export async function answerUntil(
   const asked: string[] = [];
   for (let i = 0; i < 80; i++) {
     const snapshot = await dialogOf(f.harness, f.chatId);
+    // An answer that disclosed violence brought help first; the family goes on with the questions.
+    if (snapshot.matches('danger')) {
+      await f.press('rs');
+      continue;
+    }
     if (!snapshot.matches({ main: 'screening' }) || snapshot.matches({ main: { screening: 'summary' } })) return asked;
     const fact = snapshot.context.current!;
     if (stop(fact)) return asked;

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 import { PROJECT_ROOT } from './bot-process.js';
 import type { FamilyChat, Screen } from './fake-telegram.js';
 
@@ -31,6 +32,26 @@ export function factOf(text: string, lang: Lang): string | undefined {
 
 export const isSummary = (screen: Screen) => screen.last.buttons.some((b) => b.data.includes('|ed:')) && screen.last.buttons.some((b) => b.data.endsWith('|ok'));
 export const isResult = (screen: Screen) => screen.last.buttons.some((b) => b.data.endsWith('|rf'));
+/** The message after an answer that disclosed violence: urgent talk or continue the questions, and no question. */
+export const isDisclosure = (screen: Screen) => screen.last.buttons.some((b) => b.data.endsWith('|ut')) && screen.last.buttons.some((b) => b.data.endsWith('|rs'));
+
+/**
+ * Checks the disclosure message: one message, not-their-fault first, then the
+ * numbers, then the offer; two buttons, "talk to a person now" and "continue the questions".
+ */
+export function expectDisclosure(screen: Screen, lang: Lang): void {
+  const bot = localeFile(lang, 'bot');
+  const disclosure = bot.disclosure as Record<string, string>;
+  const buttons = bot.buttons as Record<string, string>;
+  expect(screen.messages).toHaveLength(1);
+  expect(screen.last.text.startsWith(disclosure.text!)).toBe(true);
+  expect(screen.last.text).toContain(disclosure.numbers!);
+  expect(screen.last.text.endsWith(disclosure.offer!)).toBe(true);
+  expect(screen.last.buttons.map((b) => [b.text, b.data.split('|')[1]])).toEqual([
+    [buttons.urgentTalk, 'ut'],
+    [buttons.continueQuestions, 'rs'],
+  ]);
+}
 
 /** Default answers: "no" to yes/no, the first option or quick number, nothing ticked in lists. */
 function defaultAnswer(screen: Screen): Answer {
@@ -46,16 +67,21 @@ export interface Walk {
   screen: Screen;
   /** The questions asked, in order. */
   asked: string[];
+  /** Disclosure messages shown, each with the question whose answer brought it. */
+  disclosures: { after: string; screen: Screen }[];
 }
 
 /**
  * Answers questions, starting from the one on `screen`, until the summary (or
- * until `stopAfter` answers). Fails if a question does not move on.
+ * until `stopAfter` answers). Fails if a question does not move on. A
+ * disclosure message after an answer is checked and "continue the questions"
+ * pressed, so the walk always stops on a question, the summary or the result.
  */
 export async function answerQuestions(chat: FamilyChat, lang: Lang, screen: Screen, answers: Record<string, Answer>, stopAfter = Infinity): Promise<Walk> {
   const asked: string[] = [];
+  const disclosures: Walk['disclosures'] = [];
   for (let i = 0; i < stopAfter; i++) {
-    if (isSummary(screen)) return { screen, asked };
+    if (isSummary(screen)) return { screen, asked, disclosures };
     const fact = factOf(screen.last.text, lang);
     if (!fact) throw new Error(`not a question screen: ${screen.text.slice(0, 300)}`);
     if (asked.includes(fact)) throw new Error(`asked “${fact}” twice: ${asked.join(', ')}`);
@@ -63,6 +89,11 @@ export async function answerQuestions(chat: FamilyChat, lang: Lang, screen: Scre
     asked.push(fact);
     const answer = answers[fact] ?? defaultAnswer(screen);
     screen = 'type' in answer ? await chat.say(answer.type) : await chat.press(answer.press);
+    if (isDisclosure(screen)) {
+      expectDisclosure(screen, lang);
+      disclosures.push({ after: fact, screen });
+      screen = await chat.press('rs');
+    }
   }
-  return { screen, asked };
+  return { screen, asked, disclosures };
 }
