@@ -22,7 +22,7 @@ import type { DangerKind } from '../../src/safety/cues.js';
  * kind, so the reply fits), an answer that makes it an emergency, or an answer
  * that discloses violence or a child without care (SPEC §7).
  */
-export type DangerReason = { via: 'button' } | { via: 'cue'; kind: DangerKind } | { via: 'answer' } | { via: 'disclosure' };
+export type DangerReason = { via: 'button' } | { via: 'cue'; kind: DangerKind } | { via: 'answer' } | { via: 'disclosure'; kind: DangerKind };
 
 /** Bump when states or context change shape; flows/screening/migrate.ts carries answers across. */
 export const SCREENING_FLOW = 'screening';
@@ -44,8 +44,8 @@ export interface ScreeningContext {
   urgent: boolean;
   /** Why the danger screen is (or was last) shown; absent in dialogs saved before it existed. */
   danger?: DangerReason | null;
-  /** An answer just given brings the danger screen before the next question. */
-  alert?: 'answer' | 'disclosure' | null;
+  /** An answer just given brings the danger screen, for this reason, before the next question. */
+  alert?: DangerReason | null;
 }
 
 export type ScreeningEvent =
@@ -85,10 +85,11 @@ export function createScreeningMachine(catalogue: Catalogue) {
   const isList = (fact: string | null) => (fact ? defs.get(fact)?.type === 'list' : false);
   const emergency = (facts: Facts, date: string) => evaluate(facts, catalogue, date).emergency;
   /** What the answer about to be recorded says about safety: nothing, an emergency, or a disclosure. */
-  const alertOf = (ctx: ScreeningContext, fact: string, value: FactValue): ScreeningContext['alert'] => {
+  const alertOf = (ctx: ScreeningContext, fact: string, value: FactValue): DangerReason | null => {
     const facts = { ...ctx.facts, [fact]: value };
-    if (emergency(facts, ctx.date) && !emergency(ctx.facts, ctx.date)) return 'answer';
-    if (catalogue.safety.disclosure.includes(fact) && value === 'yes' && ctx.facts[fact] !== 'yes') return 'disclosure';
+    if (emergency(facts, ctx.date) && !emergency(ctx.facts, ctx.date)) return { via: 'answer' };
+    const kind = catalogue.safety.disclosure[fact] as DangerKind | undefined;
+    if (kind && value === 'yes' && ctx.facts[fact] !== 'yes') return { via: 'disclosure', kind };
     return null;
   };
 
@@ -154,7 +155,7 @@ export function createScreeningMachine(catalogue: Catalogue) {
       noteDanger: assign({
         danger: ({ event }): DangerReason => (event.type === 'DANGER' && event.kind ? { via: 'cue', kind: event.kind } : { via: 'button' }),
       }),
-      raiseAlert: assign(({ context }) => ({ danger: { via: context.alert ?? 'answer' } as DangerReason, alert: null })),
+      raiseAlert: assign(({ context }) => ({ danger: context.alert ?? { via: 'answer' }, alert: null })),
       prefill: assign({
         facts: ({ context, event }) => (event.type === 'PREFILL' ? { ...event.facts, ...context.facts } : context.facts),
       }),

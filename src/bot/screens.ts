@@ -47,7 +47,7 @@ export class ScreenRenderer {
       const offer = InlineKeyboard.from([[button(t('buttons.urgentTalk'), ev({ type: 'URGENT_TALK' }))], [button(t('buttons.continueQuestions'), ev({ type: 'RESUME' }))]]);
       if (ctx.danger?.via === 'disclosure') {
         // One message: thanks, not their fault, what stays confidential, the numbers with what each is for, the offer.
-        return [{ text: [t('disclosure.text'), [t('disclosure.numbers'), ...this.leadLines('violence', t)].join('\n'), t('disclosure.offer')].join('\n\n'), keyboard: offer }];
+        return [{ text: [t('disclosure.text'), [t('disclosure.numbers'), ...this.leadLines(ctx.danger.kind, t)].join('\n'), t('disclosure.offer')].join('\n\n'), keyboard: offer }];
       }
       return [{ text: this.emergencyText(t, ctx.danger?.via === 'cue' ? ctx.danger.kind : undefined) }, { text: t('danger.offer'), keyboard: offer }];
     }

@@ -10,6 +10,7 @@ import type { z } from 'zod';
 import { mergeParams } from '../engine/params.js';
 import { LANGS, type Catalogue, type Condition, type FactDef, type Params } from '../engine/types.js';
 import { loadResources, lookup, sourceKey, type Resources } from '../i18n/resources.js';
+import { DANGER_KINDS } from '../safety/cues.js';
 import * as schema from './schema.js';
 
 export const CATALOGUE_DIR = new URL('../../flows/catalogue/', import.meta.url).pathname;
@@ -133,8 +134,9 @@ function crossCheck(c: Catalogue, file: (name: string) => string): void {
   }
   checkCond(c.safety.urgent, `${file('safety.yaml')}: urgent`, new Set(), false);
   checkCond(c.safety.emergency, `${file('safety.yaml')}: emergency`, new Set(), false);
-  for (const id of c.safety.disclosure) {
+  for (const [id, kind] of Object.entries(c.safety.disclosure)) {
     if (facts.get(id)?.type !== 'yesno') throw new CatalogueError(`${file('safety.yaml')}: disclosure: ${id} is not a yes/no fact`);
+    if (!(DANGER_KINDS as readonly string[]).includes(kind)) throw new CatalogueError(`${file('safety.yaml')}: disclosure: ${id}: ${kind} is not a kind of danger (${DANGER_KINDS.join(', ')})`);
   }
   const contacts = new Set(c.contacts.map((k) => k.id));
   for (const r of [...c.grounds, ...c.benefits]) {

@@ -89,5 +89,5 @@ export const datedValue = z.strictObject({
 
 export const params = z.record(z.string(), z.record(z.string(), z.array(datedValue)).nullable().transform((v) => v ?? {}));
 
-export const safety = z.strictObject({ urgent: condition, emergency: condition, disclosure: z.array(z.string()).min(1) });
+export const safety = z.strictObject({ urgent: condition, emergency: condition, disclosure: z.record(z.string(), z.string()) });
 export const meta = z.strictObject({ rulesVersion: z.string().min(1) });

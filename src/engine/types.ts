@@ -88,8 +88,8 @@ export interface Catalogue {
   grounds: Rule[];
   benefits: Rule[];
   services: ServiceDef[];
-  /** `disclosure`: facts whose "yes" brings help at once (violence, trafficking, abduction, a child without care). */
-  safety: { urgent: Condition; emergency: Condition; disclosure: string[] };
+  /** `disclosure`: facts whose "yes" brings help at once, each with the kind of danger it discloses (danger-cues.yaml kinds). */
+  safety: { urgent: Condition; emergency: Condition; disclosure: Record<string, string> };
   contacts: Contact[];
   params: Params;
 }

@@ -183,6 +183,41 @@ export function pathSuite({ catalogue, harness, walks }: SuiteOptions): void {
       });
     });
 
+    // Danger first, from anywhere: a cue typed as free text brings the numbers in the first message;
+    // text the bot cannot use ends with the safety net line (the floor under a missed cue).
+    describe('free text on every screen', () => {
+      const CUES: Record<Lang, string> = { ru: 'муж опять меня бьёт', kk: 'күйеуім мені ұрады', en: 'he beats me' };
+      const seen = new Set<string>();
+      const one = plan.structural.filter((p) => {
+        const k = `${stateName(p.state)} ${p.state.matches('danger') ? p.state.context.danger?.via : ''}`;
+        return !seen.has(k) && seen.add(k);
+      });
+      one.forEach((path, i) => {
+        const lang = langOf(i);
+        it(`${lang}: on ${model.key(path.state)}`, async () => {
+          const events = eventsOf(path);
+          const { f } = await driver.run(nextChat++, lang, events);
+          const calls = await f.say(CUES[lang]);
+          const first = calls.find((c) => c.method === 'sendMessage')!;
+          for (const n of ['102', '111', '150', '112']) expect(String(first.payload.text), n).toContain(n);
+          const stored = (await harness.deps.host.current(String(f.chatId))).snapshot;
+          expect(stored.matches('danger')).toBe(true);
+
+          const g = (await driver.run(nextChat++, lang, events)).f;
+          const before = (await harness.deps.host.current(String(g.chatId))).snapshot;
+          const texts = (await g.say('ммм абв')).filter((c) => c.method === 'sendMessage').map((c) => String(c.payload.text));
+          expect(texts.at(-1)!.endsWith(harness.deps.renderer.netLine(harness.deps.translator.bind(lang)))).toBe(true);
+          const after = (await harness.deps.host.current(String(g.chatId))).snapshot;
+          expect(after.context.facts).toEqual(before.context.facts);
+        });
+      });
+      it('covers every state node and every way to the danger screen', () => {
+        const leaves = ['main.intro', 'main.infoOnly', 'main.screening.asking', 'main.screening.askingPrevious', 'main.screening.editing', 'main.screening.summary', 'main.result', 'main.refer', 'main.saved', 'danger', 'talk'];
+        expect(new Set(one.map((p) => stateName(p.state)))).toEqual(new Set(leaves));
+        expect(new Set(one.filter((p) => p.state.matches('danger')).map((p) => p.state.context.danger?.via))).toEqual(new Set(['button', 'answer', 'disclosure']));
+      });
+    });
+
     describe(`${walks.length} seeded random walks`, () => {
       walks.forEach((seed, i) => {
         const events = randomWalk(model, seed, 80);
