@@ -13,10 +13,11 @@ import type { HandoffConfig } from './handoff/service.js';
 import type { HandoffStore } from './handoff/store.js';
 import { DialogHost } from './runtime/dialog-host.js';
 import { CUES_FILE, DangerCues } from './safety/cues.js';
-import { MemoryChatLock, RedisChatLock } from './store/chat-lock.js';
+import { MemoryChatLock, RedisChatLock, type ChatLock } from './store/chat-lock.js';
 import { MemoryDialogStore, RedisDialogStore } from './store/dialog-store.js';
 import type { Redis } from './store/redis.js';
 import { MemorySessionStorage, RedisSessionStorage } from './store/session-storage.js';
+import { fenced, MemoryUpdateDedup, RedisUpdateDedup, type UpdateDedup } from './store/update-dedup.js';
 import { todayInAlmaty } from './time.js';
 
 export interface AppOptions {
@@ -57,7 +58,7 @@ export function createDeps(opts: AppOptions): BotDeps {
   const sessions = redis
     ? new RedisSessionStorage<SessionData>(redis, { prefix: `${prefix}session:`, ttlSeconds: sessionTtl })
     : new MemorySessionStorage<SessionData>({ ttlSeconds: sessionTtl });
-  const lock = redis ? new RedisChatLock(redis, { prefix: `${prefix}lock:` }) : new MemoryChatLock();
+  const { lock, updates } = redis ? redisOrdering(redis, prefix) : memoryOrdering();
   const today = opts.today ?? (() => todayInAlmaty());
   const handoffSetup = opts.handoff && {
     ...opts.handoff,
@@ -67,14 +68,27 @@ export function createDeps(opts: AppOptions): BotDeps {
     handoffSetup,
     catalogue,
     translator: createTranslator(),
-    host: new DialogHost(dialogs, catalogue, today),
+    // A saved answer counts as the update acting: a redelivery must not apply it again.
+    host: new DialogHost(fenced(dialogs, ['load']), catalogue, today),
     renderer: new ScreenRenderer(catalogue, opts.dialogTtlDays, cues, opts.handoff !== undefined),
     sessions,
     lock,
+    updates,
     cues,
     log: opts.log,
     today,
     logSalt: opts.logSalt,
     dialogTtlDays: opts.dialogTtlDays,
   };
+}
+
+/** The chat lock and the update dedup share one lock, so an update's claim and its chat's lock are one round trip. */
+function redisOrdering(redis: Redis, prefix: string): { lock: ChatLock; updates: UpdateDedup } {
+  const lock = new RedisChatLock(redis, { prefix: `${prefix}lock:` });
+  return { lock, updates: new RedisUpdateDedup(redis, lock, { prefix: `${prefix}seen:` }) };
+}
+
+function memoryOrdering(): { lock: ChatLock; updates: UpdateDedup } {
+  const lock = new MemoryChatLock();
+  return { lock, updates: new MemoryUpdateDedup(lock) };
 }

@@ -61,6 +61,8 @@ export type ScreeningEvent =
   | { type: 'URGENT_TALK' }
   | { type: 'REFER' }
   | { type: 'SAVE' }
+  /** From the result: ask again the questions answered "don't know" that could still settle something. */
+  | { type: 'MORE' }
   | { type: 'DANGER'; kind?: DangerKind }
   | { type: 'RESUME' }
   | { type: 'RESTART'; date: string }
@@ -84,6 +86,8 @@ export function createScreeningMachine(catalogue: Catalogue) {
   };
   const isList = (fact: string | null) => (fact ? defs.get(fact)?.type === 'list' : false);
   const emergency = (facts: Facts, date: string) => evaluate(facts, catalogue, date).emergency;
+  /** Questions answered "don't know" whose answer could still change a result. */
+  const unsettled = (ctx: ScreeningContext) => evaluate(ctx.facts, catalogue, ctx.date).missing.filter((f) => ctx.facts[f] === 'unknown');
   /** What the answer about to be recorded says about safety: nothing, an emergency, or a disclosure. */
   const alertOf = (ctx: ScreeningContext, fact: string, value: FactValue): DangerReason | null => {
     const facts = { ...ctx.facts, [fact]: value };
@@ -106,6 +110,7 @@ export function createScreeningMachine(catalogue: Catalogue) {
       hasHistory: ({ context }) => context.history.length > 0,
       canEdit: ({ context, event }) => event.type === 'EDIT' && context.facts[event.fact] !== undefined && defs.has(event.fact),
       alertPending: ({ context }) => Boolean(context.alert),
+      hasUnsettled: ({ context }) => unsettled(context).length > 0,
       noQuestionLeft: ({ context }) => context.current === null,
     },
     actions: {
@@ -130,7 +135,8 @@ export function createScreeningMachine(catalogue: Catalogue) {
       }),
       recordUnknown: assign(({ context }) => {
         if (!context.current) return {};
-        const value: FactValue = isList(context.current) ? [] : 'unknown';
+        // On the topics screen "don't know" is "not sure" (it opens the general questions), never "nothing happens".
+        const value: FactValue = isList(context.current) ? (defs.get(context.current)?.of === 'topic' ? ['not_sure'] : []) : 'unknown';
         return { facts: { ...context.facts, [context.current]: value }, history: [...context.history.filter((f) => f !== context.current), context.current] };
       }),
       toggleDraft: assign({
@@ -152,6 +158,10 @@ export function createScreeningMachine(catalogue: Catalogue) {
         return { current: event.fact, draft: Array.isArray(value) ? value : [] };
       }),
       markUrgent: assign({ urgent: true }),
+      reopenUnsettled: assign(({ context }) => {
+        const reopen = new Set(unsettled(context));
+        return { facts: Object.fromEntries(Object.entries(context.facts).filter(([f]) => !reopen.has(f))), history: context.history.filter((f) => !reopen.has(f)) };
+      }),
       noteDanger: assign({
         danger: ({ event }): DangerReason => (event.type === 'DANGER' && event.kind ? { via: 'cue', kind: event.kind } : { via: 'button' }),
       }),
@@ -249,6 +259,7 @@ export function createScreeningMachine(catalogue: Catalogue) {
           },
           result: {
             on: {
+              MORE: { guard: 'hasUnsettled', target: 'screening.asking', actions: ['reopenUnsettled', 'nextStep'] },
               REFER: { target: 'refer', actions: 'nextStep' },
               SAVE: { target: 'saved', actions: 'nextStep' },
               BACK: { target: 'screening.summary', actions: 'nextStep' },

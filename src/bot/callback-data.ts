@@ -7,8 +7,13 @@
 import type { ScreeningEvent } from '../../flows/screening/machine.js';
 import { LANGS, type Lang } from '../engine/types.js';
 
+/** The parts of a result a button opens: why, the documents to bring, where to go. */
+export const RESULT_VIEWS = ['why', 'docs', 'where'] as const;
+export type ResultView = (typeof RESULT_VIEWS)[number];
+
 export type Action =
   | { kind: 'event'; event: ScreeningEvent }
+  | { kind: 'view'; view: ResultView }
   | { kind: 'language'; lang: Lang }
   | { kind: 'continue' }
   | { kind: 'restart' };
@@ -25,6 +30,7 @@ const SIMPLE: Record<string, ScreeningEvent['type']> = {
   rs: 'RESUME',
   rf: 'REFER',
   sv: 'SAVE',
+  am: 'MORE',
 };
 const CODE_OF = Object.fromEntries(Object.entries(SIMPLE).map(([code, type]) => [type, code])) as Record<string, string>;
 /** Codes accepted from any message: danger first, and a person on request. */
@@ -39,6 +45,8 @@ export function encode(step: number, action: Action): string {
         return 'go';
       case 'restart':
         return 'rt';
+      case 'view':
+        return `vw:${action.view}`;
       case 'event': {
         const e = action.event;
         if (e.type === 'ANSWER') return `a:${String(e.value)}`;
@@ -70,6 +78,7 @@ export function decode(data: string | undefined): Decoded {
     if (code === 't') return ok({ kind: 'event', event: { type: 'TOGGLE', value: arg } });
     if (code === 'ed') return ok({ kind: 'event', event: { type: 'EDIT', fact: arg } });
     if (code === 'lg' && (LANGS as readonly string[]).includes(arg)) return ok({ kind: 'language', lang: arg as Lang });
+    if (code === 'vw' && (RESULT_VIEWS as readonly string[]).includes(arg)) return ok({ kind: 'view', view: arg as ResultView });
     return { ok: false };
   }
   if (code === 'go') return ok({ kind: 'continue' });

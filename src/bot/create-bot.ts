@@ -1,10 +1,12 @@
 /**
- * Assembles the bot: error boundary, per-chat ordering, session, language, and
- * the audiences' composers. The same bot runs under long polling, a webhook,
+ * Assembles the bot: error boundary, once per update with per-chat ordering,
+ * session, language, and the audiences' composers. The same bot runs under long polling, a webhook,
  * the terminal demo and the tests; only the stores and the API client differ.
  */
-import { Bot, InlineKeyboard, session, type BotConfig, type BotError } from 'grammy';
+import { Bot, InlineKeyboard, session, type BotConfig, type BotError, type Transformer } from 'grammy';
 import { chatRef } from '../log.js';
+import type { HandoffStore } from '../handoff/store.js';
+import { fenced, isReadOnlyApiMethod, withClaim, type UpdateClaim } from '../store/update-dedup.js';
 import { encode } from './callback-data.js';
 import type { BotContext, BotDeps, SessionData } from './context.js';
 import { family } from './family.js';
@@ -50,9 +52,26 @@ export function createBot(token: string, deps: BotDeps, config: BotConfig<BotCon
     await next();
   });
 
+  // Once per update, before any handler: a redelivered update changes nothing and sends nothing
+  // (src/store/update-dedup.ts says what counts as seen). A private chat's updates are also handled
+  // one at a time, in order, across processes: the claim is taken with the chat lock, in one round trip.
+  guarded.use(async (ctx, next) => {
+    const updateId = ctx.update.update_id;
+    const lockKey = ctx.chat?.type === 'private' ? `chat:${ctx.chat.id}` : `update:${updateId}`;
+    const outcome = await deps.updates.once(updateId, lockKey, (claim) => {
+      ctx.api.config.use(fenceApi(claim));
+      return withClaim(claim, next);
+    });
+    if (!outcome.handled) deps.log.warn({ chat: ctx.chatRef, update: updateId, seen: outcome.seen }, 'redelivered update dropped');
+    else if (outcome.rerun) deps.log.warn({ chat: ctx.chatRef, update: updateId }, 'update handled again: its first delivery stopped before acting');
+  });
+
   if (deps.handoffSetup) {
-    const { store, config: handoffConfig, minutesPerCase, adminIds, now } = deps.handoffSetup;
-    const service = new HandoffService({ store, api: bot.api, translator: deps.translator, log: deps.log, config: handoffConfig, now });
+    const { store: handoffStore, config: handoffConfig, minutesPerCase, adminIds, now } = deps.handoffSetup;
+    // What the handoff writes or sends while an update is handled counts as that update acting.
+    const store = fenced(handoffStore, HANDOFF_STORE_READS);
+    const api = fenced(bot.api, isReadOnlyApiMethod);
+    const service = new HandoffService({ store, api, translator: deps.translator, log: deps.log, config: handoffConfig, now });
     deps.handoff = { service, hours: handoffConfig.hours, minutesPerCase, groupId: handoffConfig.groupId, adminIds, supervisorIds: handoffConfig.supervisorIds };
     guarded.use(operatorsComposer({ service, groupId: handoffConfig.groupId, adminIds, supervisorIds: handoffConfig.supervisorIds, staffLang: handoffConfig.staffLang }));
   }
@@ -63,13 +82,12 @@ export function createBot(token: string, deps: BotDeps, config: BotConfig<BotCon
     else await next();
   });
 
+  // Already under the chat lock, taken with the update's claim above.
   const privateOnly = guarded.chatType('private');
-  // Updates of one chat are handled one at a time, in order, across processes.
-  privateOnly.use((ctx, next) => deps.lock.run(`chat:${ctx.chat.id}`, next));
   privateOnly.use(
     session<SessionData, BotContext>({
       initial: () => ({}),
-      storage: deps.sessions,
+      storage: fenced(deps.sessions, SESSION_READS),
       getSessionKey: (ctx) => (ctx.chat ? String(ctx.chat.id) : undefined),
     }),
   );
@@ -84,6 +102,20 @@ export function createBot(token: string, deps: BotDeps, config: BotConfig<BotCon
   privateOnly.errorBoundary(reportFailure, handoffFamilyComposer(), family);
   return bot;
 }
+
+/**
+ * On this update's own Api, so it runs where the handler calls, before the throttler and retries:
+ * the update is recorded as acting before its first Bot API call that does something.
+ */
+function fenceApi(claim: UpdateClaim): Transformer {
+  return async (prev, method, payload, signal) => {
+    if (!isReadOnlyApiMethod(method)) await claim.commit();
+    return prev(method, payload, signal);
+  };
+}
+
+const SESSION_READS = ['read', 'has', 'readAllKeys', 'readAllValues', 'readAllEntries'];
+const HANDOFF_STORE_READS = ['get', 'openCaseOf', 'caseOfTopic', 'waiting', 'placeInLine', 'casesOf', 'auditTrail', 'unsentRelays', 'granted', 'stats'] satisfies (keyof HandoffStore)[];
 
 /** A command for us ("/start", "/start@us", not "/start@another_bot") or a mention of us. */
 function addressedToUs(text: string, username: string): boolean {

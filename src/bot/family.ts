@@ -5,9 +5,9 @@
  */
 import { Composer, InlineKeyboard } from 'grammy';
 import type { ScreeningEvent } from '../../flows/screening/machine.js';
-import { normaliseValue } from '../engine/facts.js';
+import { crossCheck, normaliseValue } from '../engine/facts.js';
 import type { Step } from '../runtime/dialog-host.js';
-import { readTyped } from './answers.js';
+import { confirmNumber, readTyped, refusalNote } from './answers.js';
 import { decode, encode } from './callback-data.js';
 import type { BotContext } from './context.js';
 import { languageRow } from './screens.js';
@@ -173,7 +173,7 @@ privateChats.on('callback_query:data', async (ctx) => {
     return;
   }
   // "I am not safe" and "talk to a person" work from any message, and nothing is said before them.
-  if (decoded.timeless) {
+  if (decoded.timeless && action.kind === 'event') {
     const changed = await dispatch(ctx, action.event);
     await ctx.answerCallbackQuery();
     if (!changed) await replyUnexpected(ctx, ctx.t('errors.notNow'));
@@ -184,6 +184,13 @@ privateChats.on('callback_query:data', async (ctx) => {
     // Every button on the screen is from before the change; show the question to continue with.
     await ctx.answerCallbackQuery();
     await showState(ctx, current.snapshot);
+    return;
+  }
+  if (action.kind === 'view') {
+    // A part of the result (why, documents, where to go): read only, the dialog does not move.
+    await ctx.answerCallbackQuery();
+    if (current.snapshot.matches({ main: 'result' }) && decoded.step === current.snapshot.context.step) await sendScreens(ctx, ctx.deps.renderer.resultView(current.snapshot, ctx.t, action.view));
+    else await showState(ctx, current.snapshot, { note: ctx.t('errors.oldButton'), net: true });
     return;
   }
   if (decoded.step !== current.snapshot.context.step) {
@@ -212,14 +219,20 @@ privateChats.on('message:text', async (ctx) => {
     const def = ctx.deps.catalogue.facts.find((f) => f.id === fact)!;
     const labels = new Map((def.values ?? []).map((v) => [v, ctx.t(`facts:${fact}.values.${v}`)]));
     const typed = readTyped(def, text, labels);
+    if (typed.ok && typed.unusual && typeof typed.value === 'number') {
+      // «500» for a month's income, «20» people: echo it back for one tap (or a disagreement with earlier answers, at once).
+      if (crossCheck({ ...snapshot.context.facts, [fact]: typed.value }).length) return void (await showState(ctx, snapshot, { note: ctx.t('errors.doesNotAgree'), net: true }));
+      const { note, rows } = confirmNumber(ctx.t, def, typed.value, snapshot.context.step);
+      await showState(ctx, snapshot, { note, rows, net: true });
+      return;
+    }
     if (typed.ok) {
       const applied = await dispatch(ctx, typed.value === 'unknown' ? { type: 'SKIP' } : { type: 'ANSWER', value: typed.value });
       // A number the machine refused disagrees with earlier answers (more children under 3 than children).
       if (!applied) await showState(ctx, snapshot, { note: ctx.t('errors.doesNotAgree'), net: true });
       return;
     }
-    const reason = typed.reason === 'out_of_range' ? ctx.t('errors.outOfRange', { min: def.min ?? 0, max: def.max ?? '' }) : def.type === 'int' ? ctx.t('errors.notANumber') : ctx.t('errors.useButtons');
-    await showState(ctx, snapshot, { note: reason, net: true });
+    await showState(ctx, snapshot, { note: refusalNote(ctx.t, def, typed.reason), net: true });
     return;
   }
   await showState(ctx, snapshot, { note: ctx.t('errors.useButtons'), net: true });

@@ -5,13 +5,14 @@
  */
 import { InlineKeyboard } from 'grammy';
 import { evaluate, isImplied, nextQuestions } from '../engine/evaluate.js';
-import { crossCheck } from '../engine/facts.js';
+import { crossCheck, listIds } from '../engine/facts.js';
 import { LANGS, type Catalogue, type FactDef, type Facts, type Lang } from '../engine/types.js';
 import type { T } from '../i18n/i18n.js';
-import { numbersIn, renderResult, renderValue } from '../render/result.js';
+import { numbersIn, renderDocuments, renderFirstView, renderValue, renderWhereToGo, renderWhy } from '../render/result.js';
 import type { DangerCues, DangerKind } from '../safety/cues.js';
 import type { ScreeningSnapshot } from '../runtime/dialog-host.js';
-import { encode, type Action } from './callback-data.js';
+import type { ScreeningEvent } from '../../flows/screening/machine.js';
+import { encode, RESULT_VIEWS, type Action, type ResultView } from './callback-data.js';
 
 export interface Screen {
   text: string;
@@ -77,7 +78,7 @@ export class ScreenRenderer {
     if (snapshot.matches({ main: 'intro' })) {
       return [
         {
-          text: [t('intro.greeting'), t('intro.whatWeDo'), t('intro.notADecision'), t('consent.text', { days: this.dialogTtlDays }), t('consent.reportingDuty'), t('consent.question')].join('\n\n'),
+          text: [t('intro.greeting'), t('intro.whatWeDo'), t('intro.notADecision'), t('consent.text', { days: this.dialogTtlDays, count: this.dialogTtlDays }), t('consent.reportingDuty'), t('consent.question')].join('\n\n'),
           keyboard: InlineKeyboard.from([
             languageRow(ctx.step),
             [button(t('buttons.consent'), ev({ type: 'CONSENT' }))],
@@ -99,30 +100,43 @@ export class ScreenRenderer {
     if (snapshot.matches({ main: 'screening' })) return [this.question(snapshot, t, button, ev, safetyRow)];
     if (snapshot.matches({ main: 'result' })) {
       const result = evaluate(ctx.facts, this.catalogue, ctx.date);
-      const texts = pack(renderResult(t, this.catalogue, result));
-      const last = texts.length - 1;
-      return texts.map((text, i) =>
-        i < last
-          ? { text }
-          : {
-              text: `${text}\n\n${t('result.nextSteps')}`,
-              keyboard: InlineKeyboard.from([
-                [button(t('buttons.talkToOperator'), ev({ type: 'TALK' }))],
-                [button(t('buttons.refer'), ev({ type: 'REFER' }))],
-                [button(t('buttons.save'), ev({ type: 'SAVE' })), button(t('buttons.changeAnswer'), ev({ type: 'BACK' }))],
-                [button(t('buttons.restart'), { kind: 'restart' })],
-                [button(t('buttons.danger'), ev({ type: 'DANGER' }))],
-              ]),
-            },
-      );
+      return [{ text: truncate(renderFirstView(t, this.catalogue, result)), keyboard: this.resultKeyboard(snapshot, t) }];
     }
     if (snapshot.matches({ main: 'refer' })) {
       return [{ text: [t('refer.notYet'), this.hotlineText(t)].join('\n\n'), keyboard: InlineKeyboard.from([[button(t('buttons.backToResult'), ev({ type: 'RESUME' }))], safetyRow()]) }];
     }
     if (snapshot.matches({ main: 'saved' })) {
-      return [{ text: t('saved.text', { days: this.dialogTtlDays }), keyboard: InlineKeyboard.from([[button(t('buttons.backToResult'), ev({ type: 'RESUME' }))], safetyRow()]) }];
+      return [{ text: t('saved.text', { days: this.dialogTtlDays, count: this.dialogTtlDays }), keyboard: InlineKeyboard.from([[button(t('buttons.backToResult'), ev({ type: 'RESUME' }))], safetyRow()]) }];
     }
     throw new Error(`no screen for state ${JSON.stringify(snapshot.value)}`);
+  }
+
+  /** One part of the result a button opened (why, documents, where to go), with the result's buttons again. */
+  resultView(snapshot: ScreeningSnapshot, t: T, view: ResultView): Screen[] {
+    const result = evaluate(snapshot.context.facts, this.catalogue, snapshot.context.date);
+    const texts = view === 'why' ? pack(renderWhy(t, this.catalogue, result)) : [view === 'docs' ? renderDocuments(t, this.catalogue, result) : renderWhereToGo(t, this.catalogue, result)];
+    const last = texts.length - 1;
+    return texts.map((text, i) => (i < last ? { text } : { text, keyboard: this.resultKeyboard(snapshot, t, view) }));
+  }
+
+  /** The result's buttons: its other parts, more questions when some could settle what is unclear, then what to do. */
+  private resultKeyboard(snapshot: ScreeningSnapshot, t: T, without?: ResultView): InlineKeyboard {
+    const ctx = snapshot.context;
+    const button = (label: string, action: Action) => ({ text: label, callback_data: encode(ctx.step, action) });
+    const event = (e: ScreeningEvent): Action => ({ kind: 'event', event: e });
+    const label: Record<ResultView, string> = { why: t('view:buttons.why'), docs: t('view:buttons.documents'), where: t('view:buttons.where') };
+    const views = RESULT_VIEWS.filter((v) => v !== without).map((v) => button(label[v], { kind: 'view', view: v }));
+    const result = evaluate(ctx.facts, this.catalogue, ctx.date);
+    const unsettled = result.missing.filter((f) => ctx.facts[f] === 'unknown').length;
+    return InlineKeyboard.from([
+      views,
+      ...(unsettled ? [[button(t('view:buttons.answerMore', { n: unsettled }), event({ type: 'MORE' }))]] : []),
+      [button(t('buttons.talkToOperator'), event({ type: 'TALK' }))],
+      [button(t('buttons.refer'), event({ type: 'REFER' }))],
+      [button(t('buttons.save'), event({ type: 'SAVE' })), button(t('buttons.changeAnswer'), event({ type: 'BACK' }))],
+      [button(t('buttons.restart'), { kind: 'restart' })],
+      [button(t('buttons.danger'), event({ type: 'DANGER' }))],
+    ]);
   }
 
   private question(snapshot: ScreeningSnapshot, t: T, button: ButtonFn, ev: EvFn, safetyRow: () => Btn[]): Screen {
@@ -148,12 +162,13 @@ export class ScreenRenderer {
       rows.push(...chunk(fitting.map((n) => button(String(n), answer(n))), 4));
     }
     if (def.type === 'list') {
-      const ids = def.of === 'service' ? this.catalogue.services.map((s) => s.id) : this.catalogue.benefits.map((b) => b.id);
-      const ns = def.of === 'service' ? 'services' : 'benefits';
-      rows.push(...ids.map((id) => [button(`${ctx.draft.includes(id) ? '✅ ' : ''}${t(`${ns}:${id}.name`)}`, ev({ type: 'TOGGLE', value: id }))]));
+      const label = (id: string) => (def.of === 'topic' ? t(`topics:${id}.button`) : t(`${def.of === 'service' ? 'services' : 'benefits'}:${id}.short`));
+      const buttons = listIds(def, this.catalogue).map((id) => button(`${ctx.draft.includes(id) ? '✅ ' : ''}${label(id)}`, ev({ type: 'TOGGLE', value: id })));
+      rows.push(...chunk(buttons, def.of === 'topic' ? 2 : 1));
       rows.push([button(t('buttons.done'), ev({ type: 'CONFIRM' }))]);
     }
-    rows.push([button(def.sensitive ? t('buttons.skipSensitive') : t('buttons.dontKnow'), ev({ type: 'SKIP' }))]);
+    // The topics screen has its own "not sure" tick; everywhere else "don't know" can be said.
+    if (def.of !== 'topic') rows.push([button(def.sensitive ? t('buttons.skipSensitive') : t('buttons.dontKnow'), ev({ type: 'SKIP' }))]);
     rows.push([button(editing ? t('buttons.backToSummary') : t('buttons.back'), ev({ type: 'BACK' }))]);
     rows.push(safetyRow());
     return { text: lines.join('\n\n'), keyboard: InlineKeyboard.from(rows) };

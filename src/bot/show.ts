@@ -1,4 +1,6 @@
 /** Sending screens: one message each, and the keyboard of the previous screen removed so old buttons do not tempt. */
+import { InlineKeyboard } from 'grammy';
+import type { InlineKeyboardButton } from 'grammy/types';
 import type { BotContext } from './context.js';
 import type { Screen } from './screens.js';
 import type { ScreeningSnapshot } from '../runtime/dialog-host.js';
@@ -16,11 +18,14 @@ export interface ShowOptions {
   note?: string;
   /** End with the safety net line (the numbers); the screen itself carries the "I am not safe" button. */
   net?: boolean;
+  /** Buttons above the first screen's own (a typed number to confirm: "Yes, 60 000 ₸" / "No, type again"). */
+  rows?: InlineKeyboardButton[][];
 }
 
 export async function showState(ctx: BotContext, snapshot: ScreeningSnapshot, opts: ShowOptions = {}): Promise<void> {
   const screens = ctx.deps.renderer.render(snapshot, ctx.t);
   if (opts.note) screens[0] = { ...screens[0]!, text: `${opts.note}\n\n${screens[0]!.text}` };
+  if (opts.rows) screens[0] = { ...screens[0]!, keyboard: new InlineKeyboard([...opts.rows, ...(screens[0]!.keyboard?.inline_keyboard ?? [])]) };
   if (opts.net) {
     const last = screens.length - 1;
     screens[last] = { ...screens[last]!, text: `${screens[last]!.text}\n\n${ctx.deps.renderer.netLine(ctx.t)}` };

@@ -9,7 +9,7 @@ import { parse } from 'yaml';
 import type { z } from 'zod';
 import { mergeParams } from '../engine/params.js';
 import { LANGS, type Catalogue, type Condition, type FactDef, type Params } from '../engine/types.js';
-import { loadResources, lookup, sourceKey, type Resources } from '../i18n/resources.js';
+import { loadResources, lookup, refKey, sourceKey, type Resources } from '../i18n/resources.js';
 import { DANGER_KINDS } from '../safety/cues.js';
 import * as schema from './schema.js';
 
@@ -74,6 +74,7 @@ export function loadCatalogue(opts: LoadOptions = {}): Catalogue {
     grounds: readList(file('grounds.yaml'), schema.rule),
     benefits: readList(file('benefits.yaml'), schema.rule),
     services: readList(file('services.yaml'), schema.service),
+    topics: readList(file('topics.yaml'), schema.topic),
     safety: check(schema.safety, readYaml(file('safety.yaml')), file('safety.yaml')),
     contacts: readList(file('contacts.yaml'), schema.contact),
     params: mergeParams(loadParamsFile(file('parameters.yaml')), opts.params),
@@ -114,7 +115,10 @@ function crossCheck(c: Catalogue, file: (name: string) => string): void {
     if (domain && cond.is === undefined && cond.in === undefined) fail(`fact ${cond.fact} is not a number`);
   };
 
+  const topics = new Set(c.topics.map((t) => t.id));
   for (const f of c.facts) {
+    const unknownTopic = f.topics?.find((t) => !topics.has(t));
+    if (unknownTopic) throw new CatalogueError(`${file('facts.yaml')}: entry ${f.id}: unknown topic ${unknownTopic} (topics.yaml)`);
     if (f.type === 'enum' && !f.values?.length) throw new CatalogueError(`${file('facts.yaml')}: entry ${f.id}: an enum needs values`);
     if (f.type === 'list' && !f.of) throw new CatalogueError(`${file('facts.yaml')}: entry ${f.id}: a list needs "of"`);
     if (f.relevantIf) {
@@ -151,8 +155,10 @@ export function catalogueKeys(c: Catalogue): string[] {
   const rules = [...c.grounds, ...c.benefits];
   return [
     ...c.grounds.flatMap((g) => [`grounds:${g.id}.name`, `grounds:${g.id}.short`, `grounds:${g.id}.explain`]),
-    ...c.benefits.flatMap((b) => [`benefits:${b.id}.name`, `benefits:${b.id}.explain`]),
-    ...c.services.flatMap((s) => [`services:${s.id}.name`, `services:${s.id}.explain`]),
+    // `short`: the plain-words button of the multi-choice questions (facts `needs`, `already_receiving`), at most 30 characters.
+    ...c.benefits.flatMap((b) => [`benefits:${b.id}.name`, `benefits:${b.id}.short`, `benefits:${b.id}.explain`]),
+    ...c.services.flatMap((s) => [`services:${s.id}.name`, `services:${s.id}.short`, `services:${s.id}.explain`]),
+    ...c.topics.flatMap((x) => [`topics:${x.id}.name`, `topics:${x.id}.button`]),
     ...c.facts.flatMap((f) => [
       `facts:${f.id}.question`,
       `facts:${f.id}.label`,
@@ -163,6 +169,8 @@ export function catalogueKeys(c: Catalogue): string[] {
     ...[...new Set(rules.flatMap((r) => r.apply))].map((p) => `places:${p}`),
     ...c.contacts.flatMap((k) => [`contacts:${k.id}.name`, `contacts:${k.id}.purpose`]),
     ...[...new Set(rules.map((r) => sourceKey(r.source.doc)))],
+    // A reference with words in it ("funeral benefit") is shown to families: it needs its text in each language.
+    ...[...new Set(rules.map((r) => refKey(r.source.ref)).filter((k): k is string => k !== undefined))],
   ];
 }
 
@@ -171,4 +179,11 @@ function checkTranslations(c: Catalogue, resources: Resources): void {
   if (missing.length) {
     throw new CatalogueError(`locales: ${missing.length} catalogue texts are missing, e.g. ${missing.slice(0, 5).join(', ')}`);
   }
+  // Button labels: Telegram cuts longer ones off on a phone.
+  const buttons = [...c.services.map((s) => `services:${s.id}.short`), ...c.benefits.map((b) => `benefits:${b.id}.short`)];
+  const long = LANGS.flatMap((lang) => buttons.filter((k) => [...lookup(resources, lang, k)!].length > MAX_BUTTON).map((k) => `${lang}/${k}`));
+  if (long.length) throw new CatalogueError(`locales: ${long.length} button labels are longer than ${MAX_BUTTON} characters, e.g. ${long.slice(0, 5).join(', ')}`);
 }
+
+/** The longest `short` label of a service or benefit (a button of the multi-choice questions). */
+export const MAX_BUTTON = 30;

@@ -39,7 +39,8 @@ export const factDef = z.strictObject({
   values: z.array(z.string()).optional(),
   min: z.number().int().optional(),
   max: z.number().int().optional(),
-  of: z.enum(['service', 'benefit']).optional(),
+  of: z.enum(['service', 'benefit', 'topic']).optional(),
+  topics: z.array(z.string()).min(1).optional(),
   quick: z.array(z.number().int()).optional(),
   sensitive: z.boolean().optional(),
   relevantIf: condition.optional(),
@@ -67,6 +68,7 @@ export const rule = z.strictObject({
 });
 
 export const service = z.strictObject({ id: z.string(), forGrounds: z.array(z.string()) });
+export const topic = z.strictObject({ id: z.string().regex(/^[a-z][a-z0-9_]*$/) });
 
 export const contact = z.strictObject({
   id: z.string(),

@@ -1,8 +1,9 @@
 /**
  * The terminal demo: the very same bot, with in-memory stores and no network.
- * Bot messages are printed with numbered buttons; type a number to press a
- * button of the last message, or type text (also /commands) to send it. To
- * send a number as text (an income, say), start it with "=": =150000.
+ * Bot messages are printed with numbered buttons; type # and the number to
+ * press a button of the last message (#2), or type text (also /commands) to
+ * send it. A plain number is sent as text, as in Telegram: 3 answers "how many
+ * children" with 3, whatever button is labelled 3.
  *   npm run chat                 (Russian)
  *   npm run chat -- --lang kk    (Kazakh; en for English)
  *   npm run chat -- --operator   (with a hotline operator you play yourself:
@@ -82,7 +83,7 @@ telegram.onCall = (call: ApiCall) => {
     if (rows?.length) {
       const id = (call.result as { message_id: number } | undefined)?.message_id ?? 0;
       buttons = rows.flat().map((b) => ({ text: b.text, data: b.callback_data, messageId: id }));
-      console.log(buttons.map((b, i) => `  [${i + 1}] ${b.text}`).join('\n'));
+      console.log(buttons.map((b, i) => `  [#${i + 1}] ${b.text}`).join('\n'));
     }
   } else if (call.method === 'answerCallbackQuery' && p.text) {
     console.log(`\n💬 ${String(p.text)}`);
@@ -155,22 +156,21 @@ async function handle(line: string): Promise<void> {
   const input = line.trim();
   if (!input) return;
   if (values.operator && input.startsWith('@op ')) return operatorSays(input.slice(4).trim());
-  const button = /^\d+$/.test(input) ? buttons[Number(input) - 1] : undefined;
-  if (/^\d+$/.test(input) && !button) {
-    console.log(`\n(no button ${input}: to send a number as text, type =${input})`);
-    return;
-  }
-  if (button) {
+  // "#2" presses the second button; a plain number is text, like any other message.
+  const press = /^#\s*(\d+)$/.exec(input);
+  if (press) {
+    const button = buttons[Number(press[1]) - 1];
+    if (!button) return void console.log(`\n(no button #${press[1]} on the last message: ${buttons.length ? `#1–#${buttons.length}` : 'it has none'})`);
     console.log(`\n👤 [${button.text}]`);
     await bot.handleUpdate(pressUpdate(button));
     return;
   }
-  const text = input.startsWith('=') ? input.slice(1).trim() : input;
+  const text = input.startsWith('=') ? input.slice(1).trim() : input; // "=150000", as the demo once asked, still sends the number
   console.log(`\n👤 ${text}`);
   await bot.handleUpdate(textUpdate(text));
 }
 
-console.log(`Qamqor terminal demo (${lang}). Type the number of a button, or a message (=123 sends a number as text). /help lists commands; Ctrl+D quits.`);
+console.log(`Qamqor terminal demo (${lang}). Type #1, #2… to press a button, or a message (a plain number such as 3 or 150000 is sent as text). /help lists commands; Ctrl+D quits.`);
 await bot.handleUpdate(textUpdate('/start'));
 if (lang === 'en') {
   const english = buttons.find((b) => b.data.endsWith('lg:en'));

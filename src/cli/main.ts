@@ -1,6 +1,6 @@
 /**
  * Command line for content owners and reviewers:
- *   screen <facts.yaml|json> [--params f] [--date YYYY-MM-DD] [--lang kk|ru|en] [--format json|text]
+ *   screen <facts.yaml|json> [--params f] [--date YYYY-MM-DD] [--lang kk|ru|en] [--format json|text [--details]]
  *   cases <file|dir> [--params f]
  *   cues <file>      one phrase per line → danger<TAB>phrase<TAB>kind or -<TAB>phrase
  */
@@ -14,11 +14,11 @@ import { FactsError, readFacts } from '../engine/facts.js';
 import { createTranslator, isLang } from '../i18n/i18n.js';
 import { DangerCues } from '../safety/cues.js';
 import { phrasesOf } from '../safety/phrases.js';
-import { renderResult } from '../render/result.js';
+import { renderFirstView, renderResult } from '../render/result.js';
 import { todayInAlmaty } from '../time.js';
 
 const USAGE = `usage:
-  npm run -s cli -- screen <facts.yaml|json> [--params file] [--date YYYY-MM-DD] [--lang kk|ru|en] [--format json|text]
+  npm run -s cli -- screen <facts.yaml|json> [--params file] [--date YYYY-MM-DD] [--lang kk|ru|en] [--format json|text [--details]]
   npm run -s cli -- cases <file|dir> [--params file]
   npm run -s cli -- cues <phrases.txt|corpus.tsv>`;
 
@@ -33,6 +33,7 @@ function main(argv: string[]): number {
       date: { type: 'string' },
       lang: { type: 'string', default: 'ru' },
       format: { type: 'string', default: 'json' },
+      details: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -66,7 +67,11 @@ function main(argv: string[]): number {
     const facts = readFacts(readYaml(target), catalogue);
     const result = evaluate(facts, catalogue, date);
     if (values.format === 'json') console.log(JSON.stringify(result, null, 2));
-    else console.log(renderResult(createTranslator().bind(values.lang), catalogue, result).join('\n\n'));
+    else {
+      // What the family sees first; --details adds why, the documents and where to go (the buttons under it).
+      const t = createTranslator().bind(values.lang);
+      console.log(values.details ? renderResult(t, catalogue, result).join('\n\n') : renderFirstView(t, catalogue, result));
+    }
     return 0;
   }
   if (command === 'cases') {

@@ -7,6 +7,7 @@
  * with no value in force) leaves only the facts that could make the whole false.
  */
 import { anyRegionInForce, valueInForce } from './params.js';
+import { topicClosed } from './topics.js';
 import type { Catalogue, Condition, FactDef, Facts, FactValue, Reason, RuleResult } from './types.js';
 
 export type Truth = 'T' | 'F' | 'U';
@@ -152,6 +153,8 @@ export function testValue(cond: FactCondition, v: FactValue): boolean {
  * needs no household size; with no line in force anywhere, no fact can help.
  */
 function perCapitaIncomeBelow(paramId: string, ctx: EvalContext): Outcome {
+  // Money is a topic the family did not tick: their income is not low (SPEC §4, topics close rules only when present).
+  if (topicClosed('monthly_income_kzt', ctx)) return decided('F', []);
   const region = readFact('region', ctx);
   if (region.value === undefined) {
     if (!anyRegionInForce(ctx.catalogue.params, paramId, ctx.date)) return undecided([], [paramId]);

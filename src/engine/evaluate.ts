@@ -3,6 +3,7 @@
  * I/O, no clock. The dialog, the CLI and the tests all call this one function.
  */
 import { evaluateCondition, missingOf, readFact, type EvalContext } from './conditions.js';
+import { topicClosed } from './topics.js';
 import type { Catalogue, FactDef, Facts, Reason, Result, Rule, RuleResult, ServiceResult, Status } from './types.js';
 
 const STATUS = { T: 'indicated', F: 'not_indicated', U: 'needs_info' } as const satisfies Record<string, Status>;
@@ -49,10 +50,15 @@ function evaluateRule(rule: Rule, ctx: EvalContext): RuleResult {
     return { id: rule.id, status: 'not_indicated', because: [], source, notInForce: true };
   }
   const o = evaluateCondition(rule.when, ctx);
+  if (o.truth === 'U' && o.toTrue.size && [...o.toTrue].every((f) => topicClosed(f, ctx))) {
+    // Only questions of topics the family did not tick could make it true: a topic not ticked is an answer.
+    ctx.outcomes.set(rule.id, { truth: 'F', because: [], toTrue: new Set(), toFalse: new Set(), missingParams: new Set() });
+    return { id: rule.id, status: 'not_indicated', because: dedupe(o.because), source };
+  }
   ctx.outcomes.set(rule.id, o);
   const result: RuleResult = { id: rule.id, status: STATUS[o.truth], because: dedupe(o.because), source };
   if (o.truth === 'U') {
-    result.missing = inFactOrder(ctx.catalogue, [...missingOf(o)]);
+    result.missing = inFactOrder(ctx.catalogue, [...missingOf(o)].filter((f) => !topicClosed(f, ctx)));
     if (o.missingParams.size) result.missingParams = [...o.missingParams];
   }
   return result;
@@ -95,12 +101,16 @@ export function nextQuestions(facts: Facts, catalogue: Catalogue, date: string):
   const result = evaluateIn(ctx);
   const wanted = new Set(result.missing);
   for (const flag of [catalogue.safety.urgent, catalogue.safety.emergency]) {
-    for (const id of evaluateCondition(flag, ctx).toTrue) wanted.add(id);
+    for (const id of evaluateCondition(flag, ctx).toTrue) if (!topicClosed(id, ctx)) wanted.add(id);
   }
-  if (!wanted.size && facts.needs === undefined) wanted.add('needs');
+  // What is happening comes first, once: it decides which questions follow.
+  if (facts.topics === undefined && ctx.factDefs.get('topics')?.of === 'topic') wanted.add('topics');
+  // "What help do you need?": the ticked topics already say it, unless the family is not sure.
+  const needsSaid = facts.needs !== undefined || (Array.isArray(facts.topics) && !facts.topics.includes('not_sure'));
+  if (!wanted.size && !needsSaid) wanted.add('needs');
   // Last, which of the benefits the answers point to the family already receives ("you already receive" in the result).
   const pointed = result.benefits.some((b) => b.status !== 'not_indicated');
-  if (!wanted.size && facts.needs !== undefined && facts.already_receiving === undefined && pointed) wanted.add('already_receiving');
+  if (!wanted.size && needsSaid && facts.already_receiving === undefined && pointed) wanted.add('already_receiving');
   return catalogue.facts
     .filter((def) => wanted.has(def.id) && facts[def.id] === undefined && isAskable(def.id, ctx))
     .map((def) => def.id);

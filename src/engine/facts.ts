@@ -27,8 +27,7 @@ export function describeExpected(def: FactDef, catalogue: Catalogue): string {
     case 'enum':
       return `one of ${[...(def.values ?? []), 'unknown'].join(', ')}`;
     case 'list': {
-      const ids = def.of === 'service' ? catalogue.services.map((s) => s.id) : catalogue.benefits.map((b) => b.id);
-      return `a list of ${def.of} ids (${ids.join(', ')})`;
+      return `a list of ${def.of} ids (${listIds(def, catalogue).join(', ')})`;
     }
   }
 }
@@ -52,7 +51,7 @@ export function normaliseValue(def: FactDef, raw: unknown, catalogue: Catalogue)
     }
     case 'list': {
       if (!Array.isArray(raw)) return undefined;
-      const allowed = new Set(def.of === 'service' ? catalogue.services.map((s) => s.id) : catalogue.benefits.map((b) => b.id));
+      const allowed = new Set(listIds(def, catalogue));
       return raw.every((v) => typeof v === 'string' && allowed.has(v)) ? [...new Set(raw as string[])] : undefined;
     }
   }
@@ -119,4 +118,10 @@ function distance(a: string, b: string): number {
     }
   }
   return row[b.length]!;
+}
+
+/** The ids a list fact may hold: services, benefits or life-event topics. */
+export function listIds(def: FactDef, catalogue: Catalogue): string[] {
+  const of = def.of === 'service' ? catalogue.services : def.of === 'topic' ? catalogue.topics : catalogue.benefits;
+  return of.map((x) => x.id);
 }

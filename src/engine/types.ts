@@ -26,7 +26,14 @@ export interface FactDef {
   values?: string[];
   min?: number;
   max?: number;
-  of?: 'service' | 'benefit';
+  of?: 'service' | 'benefit' | 'topic';
+  /**
+   * Life-event topics (topics.yaml) this question belongs to. Once the family has
+   * answered `topics`, a question of no ticked topic is not asked, and a rule only
+   * such questions could make true is not indicated (SPEC §4: topics close rules
+   * only when present).
+   */
+  topics?: string[];
   quick?: number[];
   sensitive?: boolean;
   /** The question applies only when this holds; otherwise the fact takes `whenIrrelevant`. */
@@ -88,6 +95,8 @@ export interface Catalogue {
   grounds: Rule[];
   benefits: Rule[];
   services: ServiceDef[];
+  /** Life-event topics, in the order the topics screen shows them. */
+  topics: { id: string }[];
   /** `disclosure`: facts whose "yes" brings help at once, each with the kind of danger it discloses (danger-cues.yaml kinds). */
   safety: { urgent: Condition; emergency: Condition; disclosure: Record<string, string> };
   contacts: Contact[];

@@ -34,8 +34,10 @@ export function caseCard(rec: CaseRecord, t: T, now: number): string {
     lines.push('', t('ops:card.summary'));
     for (const x of indicated) lines.push(`${STATUS_ICON.indicated} ${named(x, x.ns)}`);
     if (open.length <= 5) for (const x of open) lines.push(`${STATUS_ICON.needs_info} ${named(x, x.ns)}`);
-    else lines.push(`${STATUS_ICON.needs_info} ${t('ops:card.openCount', { n: open.length })}`);
+    else lines.push(`${STATUS_ICON.needs_info} ${t('ops:card.openCount', { n: open.length, count: open.length })}`);
     if (!indicated.length && !open.length) lines.push(t('ops:card.nothingIndicated'));
+    // The rules version is for staff only: the family's result shows the date.
+    lines.push(`${t('ops:card.rulesVersion')}: ${rec.summary.rulesVersion}`);
   }
   if (rec.callbackPhone) lines.push('', `${t('ops:card.callback')}: ${rec.callbackPhone}`);
   if (rec.outcome) lines.push('', `${t('ops:card.outcome')}: ${t(`ops:outcomes.${rec.outcome}`)}`);

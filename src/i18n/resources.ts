@@ -35,3 +35,17 @@ export function lookup(resources: Resources, lang: Lang, key: string): string | 
 export function sourceKey(doc: string): string {
   return `sources:${doc.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, '_').replace(/^_|_$/g, '')}`;
 }
+
+/** "Art. 6", "p.1", "sub.9": the numbered parts of a legal reference, which the renderer words per language. */
+const REF_PART = /(Art\.|\bp\.|\bsub\.) ?(\d+)/g;
+
+/**
+ * The locale key of a source reference that has words in it, which is translated whole:
+ * "funeral benefit" → "sources:refs.funeral_benefit". Undefined for a reference made only of
+ * numbered parts ("Art. 6 p.1 sub.9, p.2"): the renderer words those itself (results:ref.*).
+ * src/render/result.ts (localRef) derives the same key.
+ */
+export function refKey(ref: string): string | undefined {
+  if (!/\p{L}/u.test(ref.replace(REF_PART, ''))) return undefined;
+  return sourceKey(ref).replace('sources:', 'sources:refs.');
+}

@@ -76,6 +76,24 @@ export async function extendLease(redis: Redis, key: string, token: string, leas
   return extended === 1;
 }
 
+/**
+ * How a lease is taken and given back, for a caller that must do more in the
+ * same round trip: the update dedup claims the update together with the lock
+ * (src/store/update-dedup.ts).
+ */
+export interface LeaseHooks<R> {
+  /**
+   * One attempt. 'acquired' means it did `SET key token NX PX leaseMs`; 'busy'
+   * waits and tries again, as for a lock held elsewhere; `{ refused }` gives up
+   * at once, without the lock and without running the task.
+   */
+  tryAcquire(key: string, token: string, leaseMs: number): Promise<'acquired' | 'busy' | { refused: R }>;
+  /** Gives the lease back: deletes `key` if it still holds `token`. `ok` says whether the task resolved. */
+  release(key: string, token: string, ok: boolean): Promise<void>;
+}
+
+export type LeaseRun<T, R> = { ran: true; value: T } | { ran: false; refused: R };
+
 export interface RedisChatLockOptions {
   prefix: string;
   /** How long a lock outlives a crashed holder. Renewed every leaseMs/3 while the task runs. */
@@ -115,19 +133,41 @@ export class RedisChatLock implements ChatLock {
   }
 
   run<T>(chatKey: string, fn: () => Promise<T>): Promise<T> {
-    return this.local.run(chatKey, () => this.runHoldingLease(this.prefix + chatKey, fn));
+    return this.local.run(chatKey, async () => {
+      const outcome = await this.runHoldingLease(this.prefix + chatKey, this.plainLease, fn);
+      if (!outcome.ran) throw new Error('a plain lease is never refused');
+      return outcome.value;
+    });
   }
 
-  private async runHoldingLease<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  /**
+   * As run, but the lease is taken and given back by `hooks`, which may refuse
+   * to run the task at all. Same in-process queue, waiting, renewal and release
+   * on failure as run.
+   */
+  runWith<T, R>(chatKey: string, hooks: LeaseHooks<R>, fn: () => Promise<T>): Promise<LeaseRun<T, R>> {
+    return this.local.run(chatKey, () => this.runHoldingLease(this.prefix + chatKey, hooks, fn));
+  }
+
+  private readonly plainLease: LeaseHooks<never> = {
+    tryAcquire: async (key, token, leaseMs) => ((await tryAcquireLease(this.redis, key, token, leaseMs)) ? 'acquired' : 'busy'),
+    release: async (key, token) => void (await releaseLease(this.redis, key, token)),
+  };
+
+  private async runHoldingLease<T, R>(key: string, hooks: LeaseHooks<R>, fn: () => Promise<T>): Promise<LeaseRun<T, R>> {
     const token = randomUUID();
-    await this.acquire(key, token);
+    const refusal = await this.acquire(key, token, hooks);
+    if (refusal) return { ran: false, refused: refusal.refused };
     const renewal = this.keepLeaseAlive(key, token);
+    let ok = false;
     try {
-      return await fn();
+      const value = await fn();
+      ok = true;
+      return { ran: true, value };
     } finally {
       await renewal.stop();
       try {
-        await releaseLease(this.redis, key, token);
+        await hooks.release(key, token, ok);
       } catch (error) {
         // The task's work is done; failing it now would be a lie. The lease expires on its own.
         this.onLeaseProblem?.(asError(error));
@@ -135,9 +175,13 @@ export class RedisChatLock implements ChatLock {
     }
   }
 
-  private async acquire(key: string, token: string): Promise<void> {
+  /** Takes the lease (undefined) or returns the hooks' refusal. */
+  private async acquire<R>(key: string, token: string, hooks: LeaseHooks<R>): Promise<{ refused: R } | undefined> {
     const deadline = Date.now() + this.waitMs;
-    while (!(await tryAcquireLease(this.redis, key, token, this.leaseMs))) {
+    for (;;) {
+      const attempt = await hooks.tryAcquire(key, token, this.leaseMs);
+      if (attempt === 'acquired') return undefined;
+      if (attempt !== 'busy') return attempt;
       const remaining = deadline - Date.now();
       if (remaining <= 0) throw new LockTimeoutError(this.waitMs);
       // Jitter keeps two waiting processes from retrying in lockstep.

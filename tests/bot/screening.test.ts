@@ -107,7 +107,8 @@ describe('typed numbers', () => {
     const buttons = f.buttons;
 
     const question = text(h, lang, 'facts:household_members.question');
-    expectSafetyNet(h, lang, await f.say('много'), text(h, lang, 'errors.notANumber'), question);
+    expectSafetyNet(h, lang, await f.say('много'), text(h, lang, 'numbers.words'), question);
+    expectSafetyNet(h, lang, await f.say('2.5'), text(h, lang, 'numbers.whole'), question);
     expectSafetyNet(h, lang, await f.say('99'), text(h, lang, 'errors.outOfRange', { min: 1, max: 30 }), question);
     expectSafetyNet(h, lang, await f.say('0'), text(h, lang, 'errors.outOfRange', { min: 1, max: 30 }), question);
 
@@ -181,16 +182,52 @@ describe('result and next steps', () => {
     return { h, f, result: sentTexts(calls).join('\n\n') };
   }
 
-  it('shows grounds, documents, where to go, the legal basis and "a pre-screening, not a decision"', async () => {
-    const { h, f, result } = await atResult(231);
-    expect(result).toContain(text(h, 'ru', 'results:intro'));
-    expect(result).toContain(text(h, 'ru', 'results:documents'));
-    expect(result).toContain(text(h, 'ru', 'results:whereToGo'));
-    expect(result).toMatch(/Основание: .+/);
-    expect(result).toContain(text(h, 'ru', 'grounds:cruel_treatment.short'));
-    expect(f.lastText).toContain(text(h, 'ru', 'result.nextSteps'));
-    const codes = f.buttons.map((b) => b.data.split('|')[1]);
-    expect(codes).toEqual(expect.arrayContaining(['tk', 'rf', 'sv', 'bk', 'rt', 'dg']));
+  it('the first view is one short message: what is suggested, the numbers, next steps, "not a decision" once', async () => {
+    const { h, result } = await atResult(231);
+    expect(result.length).toBeLessThanOrEqual(2500);
+    expect(result).not.toContain('\n\n\n');
+    expect(result.startsWith(text(h, 'ru', 'results:urgent', { numbers: '102 · 111 · 150' }))).toBe(true);
+    expect(result).toContain(text(h, 'ru', 'view:ground', { name: text(h, 'ru', 'grounds:cruel_treatment.short') }));
+    expect(result).toContain(text(h, 'ru', 'view:next'));
+    expect(result.split(text(h, 'ru', 'view:notADecision'))).toHaveLength(2);
+    expect(result).not.toContain(text(h, 'ru', 'results:documents'));
+    expect(result).not.toMatch(/Основание: .+/);
+  });
+
+  it('"Why?", "Documents" and "Where to go" open the rest, and the dialog does not move', async () => {
+    const { h, f } = await atResult(236);
+    const before = await dialogOf(h, 236);
+    const why = sentTexts(await f.press('vw:why')).join('\n\n');
+    expect(why).toContain(text(h, 'ru', 'view:whyTitle'));
+    expect(why).toMatch(/Основание: .+/);
+    expect(why).toContain('✅');
+    const docs = sentTexts(await f.press('vw:docs')).join('\n');
+    expect(docs.startsWith(text(h, 'ru', 'view:documentsTitle'))).toBe(true);
+    expect(docs).toContain(text(h, 'ru', 'documents:id_document'));
+    expect(docs).toContain(text(h, 'ru', 'view:unconfirmed'));
+    // Only what is suggested: nothing for grounds that are only "not clear yet".
+    expect(docs).not.toContain(text(h, 'ru', 'documents:release_certificate'));
+    expect(new Set(docs.split('\n')).size).toBe(docs.split('\n').length);
+    const where = sentTexts(await f.press('vw:where')).join('\n');
+    expect(where).toContain(text(h, 'ru', 'places:crisis_centre'));
+    for (const n of ['102', '111', '150']) expect(where).toContain(`📞 ${n} — `);
+    const after = await dialogOf(h, 236);
+    expect(after.value).toEqual(before.value);
+    expect(after.context.step).toBe(before.context.step);
+    expect(f.buttons.map((b) => b.data.split('|')[1])).toContain('tk');
+  });
+
+  it('"Answer more" asks again the questions answered "don\'t know" that could settle something, then shows the result', async () => {
+    const { h, f } = await atResult(237);
+    const more = f.buttons.find((b) => b.data.endsWith('|am'))!;
+    expect(more).toBeDefined();
+    await f.pressData(more.data, more.messageId);
+    const again = await dialogOf(h, 237);
+    expect(again.matches({ main: { screening: 'asking' } })).toBe(true);
+    expect(again.context.facts[again.context.current!]).toBeUndefined();
+    await answerUntil(f, {});
+    await f.press('ok');
+    expect((await dialogOf(h, 237)).matches({ main: 'result' })).toBe(true);
   });
 
   it('talk to a person shows the hotlines and returns to the result', async () => {
@@ -199,7 +236,7 @@ describe('result and next steps', () => {
     expect(f.lastText).toContain(text(h, 'ru', 'talk.intro'));
     expect(f.lastText).toContain('111');
     await f.press('rs');
-    expect(f.lastText).toContain(text(h, 'ru', 'result.nextSteps'));
+    expect(f.lastText).toContain(text(h, 'ru', 'view:next'));
   });
 
   it('refer explains the referral is not yet available and returns to the result', async () => {
@@ -207,7 +244,7 @@ describe('result and next steps', () => {
     await f.press('rf');
     expect(f.lastText).toContain(text(h, 'ru', 'refer.notYet'));
     await f.press('rs');
-    expect(f.lastText).toContain(text(h, 'ru', 'result.nextSteps'));
+    expect(f.lastText).toContain(text(h, 'ru', 'view:next'));
   });
 
   it('save says how long the answers are kept', async () => {
@@ -215,7 +252,7 @@ describe('result and next steps', () => {
     await f.press('sv');
     expect(f.lastText).toBe(text(h, 'ru', 'saved.text', { days: 30 }));
     await f.press('rs');
-    expect(f.lastText).toContain(text(h, 'ru', 'result.nextSteps'));
+    expect(f.lastText).toContain(text(h, 'ru', 'view:next'));
   });
 
   it('change answer returns to the summary; restart starts again with no answers', async () => {

@@ -41,4 +41,19 @@ describe('loading the catalogue', () => {
     delete (resources.kk.grounds as Record<string, unknown>).probation;
     expect(() => loadCatalogue({ resources })).toThrow(/kk\/grounds:probation\.name/);
   });
+
+  it('needs the short button labels of services and benefits, and the words of every source reference, in every language', () => {
+    const noShort = loadResources();
+    delete (noShort.ru.services as Record<string, Record<string, string>>).social_legal!.short;
+    expect(() => loadCatalogue({ resources: noShort })).toThrow(/ru\/services:social_legal\.short/);
+    const noRef = loadResources();
+    delete (noRef.kk.sources as Record<string, Record<string, string>>).refs!.funeral_benefit;
+    expect(() => loadCatalogue({ resources: noRef })).toThrow(/kk\/sources:refs\.funeral_benefit/);
+  });
+
+  it('rejects a short button label longer than 30 characters', () => {
+    const resources = loadResources();
+    (resources.en.benefits as Record<string, Record<string, string>>).funeral_benefit!.short = 'Benefit for the costs of a funeral';
+    expect(() => loadCatalogue({ resources })).toThrow(/button labels are longer than 30 characters, e\.g\. en\/benefits:funeral_benefit\.short/);
+  });
 });

@@ -303,7 +303,7 @@ describe('the family leaves, ends, rates', () => {
     const f = hh.family(650);
     const rec = await hh.open(f);
     const calls = await f.pressData('hx');
-    expect(f.lastText).toBe('Вы вышли из очереди. Попросить связать Вас с человеком можно в любое время.');
+    expect(f.lastText).toBe('Вы вышли из очереди. Попросить связать Вас со специалистом можно в любое время.');
     expect(await hh.get(rec.id)).toMatchObject({ status: 'closed', outcome: 'cancelled_by_family' });
     expect(await hh.store.waiting()).toEqual([]);
     expect(String(calls.find((c) => c.method === 'editMessageText')!.payload.text)).toContain('Outcome: cancelled by the family');
@@ -318,12 +318,12 @@ describe('the family leaves, ends, rates', () => {
     const rec = await hh.open(f);
     await hh.operator(OPERATOR).press(rec, 'take');
     const ended = await f.pressData('he');
-    expect(f.lastText).toBe('Вы завершили разговор. Попросить связать Вас с человеком можно в любое время.\n\nРазговор Вам помог?');
+    expect(f.lastText).toBe('Вы завершили разговор. Попросить связать Вас со специалистом можно в любое время.\n\nРазговор Вам помог?');
     expect(f.buttons.map((b) => b.data)).toEqual([`hf|${rec.id}|1`, `hf|${rec.id}|0`]);
     expect(await hh.get(rec.id)).toMatchObject({ status: 'closed', outcome: 'ended_by_family' });
     expect(String(ended.find((c) => c.method === 'editMessageText')!.payload.text)).toContain('Outcome: ended by the family');
     // The family is not also told "the operator has ended the conversation".
-    expect(f.texts.filter((t) => t.includes('Оператор завершил'))).toEqual([]);
+    expect(f.texts.filter((t) => t.includes('Разговор с оператором завершён'))).toEqual([]);
 
     const stranger = hh.family(659);
     await stranger.pressData(`hf|${rec.id}|0`);
@@ -340,7 +340,7 @@ describe('the family leaves, ends, rates', () => {
     const rec = await hh.open(f);
     await hh.operator(OPERATOR).press(rec, 'take');
     const closed = await hh.operator(OPERATOR).press(rec, 'cl:informed');
-    expect(sentTo(closed, 652)).toEqual(['Оператор завершил разговор.\n\nРазговор Вам помог?']);
+    expect(sentTo(closed, 652)).toEqual(['Разговор с оператором завершён.\n\nРазговор Вам помог?']);
     await f.pressData(`hf|${rec.id}|0`);
     expect((await hh.store.auditTrail(rec.id)).filter((e) => e.type === 'feedback')).toEqual([expect.objectContaining({ detail: 'did_not_help' })]);
   });

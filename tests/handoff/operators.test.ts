@@ -143,7 +143,7 @@ describe('card buttons', () => {
     expect(card.actions).toEqual(['note']);
     expect(card.text).toContain(`Outcome: ${outcome.replaceAll('_', ' ')}`);
     const toFamily = closed.find((c) => c.method === 'sendMessage' && c.payload.chat_id === 510)!;
-    expect(String(toFamily.payload.text)).toMatch(/завершил/);
+    expect(String(toFamily.payload.text)).toMatch(/Разговор с оператором завершён/);
     expect(JSON.stringify(toFamily.payload.reply_markup)).toContain(`hf|${rec.id}|1`);
     expect(await hh.store.openCaseOf(510)).toBeUndefined();
     expect(await hh.store.casesOf(OPERATOR)).toEqual([]);

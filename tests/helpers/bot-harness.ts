@@ -47,9 +47,19 @@ export class BotHarness {
   }
 
   async handle(update: Omit<Update, 'update_id'>): Promise<ApiCall[]> {
+    return this.deliver(update, this.newUpdateId());
+  }
+
+  /** Delivers an update with a chosen update_id: twice with the same id is Telegram delivering it again. */
+  async deliver(update: Omit<Update, 'update_id'>, updateId: number): Promise<ApiCall[]> {
     this.telegram.take();
-    await this.bot.handleUpdate({ update_id: nextUpdateId++, ...update } as Update);
+    await this.bot.handleUpdate({ update_id: updateId, ...update } as Update);
     return this.telegram.take();
+  }
+
+  /** An update id no other update of this test file has. */
+  newUpdateId(): number {
+    return nextUpdateId++;
   }
 
   nextMessageId(): number {
@@ -79,8 +89,24 @@ export class FamilyDriver {
 
   /** Sends text (a /command gets its entity) and returns the Bot API calls it caused. */
   async say(text: string): Promise<ApiCall[]> {
+    return this.record(await this.harness.handle(this.textUpdate(text)));
+  }
+
+  /** The update Telegram sends for a text (a /command gets its entity), without its update_id. */
+  textUpdate(text: string): Omit<Update, 'update_id'> {
     const entities = text.startsWith('/') ? [{ type: 'bot_command' as const, offset: 0, length: text.split(/\s/)[0]!.length }] : undefined;
-    return this.record(await this.harness.handle({ message: { message_id: this.harness.nextMessageId(), date: now(), chat: this.chat, from: this.user, text, entities } }));
+    return { message: { message_id: this.harness.nextMessageId(), date: now(), chat: this.chat, from: this.user, text, entities } };
+  }
+
+  /** The update Telegram sends for a press of the button of the last keyboard whose label or data matches. */
+  pressUpdate(match: string | RegExp): Omit<Update, 'update_id'> {
+    const button = this.button(match);
+    return this.dataUpdate(button.data, button.messageId);
+  }
+
+  /** Delivers an update from this chat with a chosen update_id (see BotHarness.deliver). */
+  async deliver(update: Omit<Update, 'update_id'>, updateId: number): Promise<ApiCall[]> {
+    return this.record(await this.harness.deliver(update, updateId));
   }
 
   /** Sends any message object (sticker, photo, voice…). */
@@ -90,18 +116,23 @@ export class FamilyDriver {
 
   /** Presses raw callback data, as if from a message with the given id. */
   async pressData(data: string, messageId = 1): Promise<ApiCall[]> {
-    return this.record(
-      await this.harness.handle({
-        callback_query: { id: String(Math.random()), from: this.user, chat_instance: 'test', data, message: { message_id: messageId, date: now(), chat: this.chat, text: '' } },
-      }),
-    );
+    return this.record(await this.harness.handle(this.dataUpdate(data, messageId)));
   }
 
   /** Presses the button of the last keyboard whose label or data matches. */
   async press(match: string | RegExp): Promise<ApiCall[]> {
+    const button = this.button(match);
+    return this.pressData(button.data, button.messageId);
+  }
+
+  private dataUpdate(data: string, messageId: number): Omit<Update, 'update_id'> {
+    return { callback_query: { id: String(Math.random()), from: this.user, chat_instance: 'test', data, message: { message_id: messageId, date: now(), chat: this.chat, text: '' } } };
+  }
+
+  private button(match: string | RegExp): Button {
     const button = this.buttons.find((b) => (typeof match === 'string' ? b.text === match || b.data.endsWith(`|${match}`) : match.test(b.text) || match.test(b.data)));
     if (!button) throw new Error(`no button ${String(match)} among: ${this.buttons.map((b) => `${b.text} (${b.data})`).join(', ')}`);
-    return this.pressData(button.data, button.messageId);
+    return button;
   }
 
   get lastText(): string {

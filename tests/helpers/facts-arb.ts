@@ -1,5 +1,6 @@
 /** fast-check generators of situations that are valid under SPEC §4. */
 import fc from 'fast-check';
+import { listIds } from '../../src/engine/facts.js';
 import type { Catalogue, FactDef, Facts, FactValue } from '../../src/engine/types.js';
 
 const INCOMES = [0, 30000, 99000, 400000];
@@ -13,7 +14,7 @@ export function candidateValues(def: FactDef, catalogue: Catalogue): FactValue[]
       // Three regions stand for all: one that has a poverty line in the tests, two that do not.
       return def.id === 'region' ? ['astana', 'almaty', 'shymkent'] : (def.values ?? []);
     case 'list':
-      return [[], [(def.of === 'service' ? catalogue.services : catalogue.benefits)[0]!.id]];
+      return [[], [listIds(def, catalogue)[0]!]];
     case 'int':
       return def.id === 'monthly_income_kzt' ? INCOMES : [0, 1, 2, 4].filter((n) => n >= (def.min ?? 0) && n <= (def.max ?? Infinity));
   }

@@ -83,9 +83,12 @@ export async function startScreening(f: FamilyDriver): Promise<void> {
  * summary): the value from `answers`, else "Don't know" (a multi-choice question is confirmed empty).
  * Returns the facts asked, in order.
  */
+/** The life-event topics but "not sure": a family that ticks them all is asked every question, as before the topics screen. */
+export const ALL_TOPICS = ['children', 'health', 'care', 'housing', 'violence', 'money', 'loss', 'prison'];
+
 export async function answerUntil(
   f: FamilyDriver,
-  answers: Record<string, string | number>,
+  answers: Record<string, string | number | string[]>,
   stop: (fact: string) => boolean = () => false,
 ): Promise<string[]> {
   const asked: string[] = [];
@@ -100,6 +103,13 @@ export async function answerUntil(
     const fact = snapshot.context.current!;
     if (stop(fact)) return asked;
     asked.push(fact);
+    if (fact === 'topics') {
+      // Unless a test says which, every topic is ticked, so every question can come.
+      const ticked = (answers as Record<string, unknown>).topics as string[] | undefined;
+      for (const topic of ticked ?? ALL_TOPICS) await f.press(`t:${topic}`);
+      await f.press('ok');
+      continue;
+    }
     const value = answers[fact];
     await f.press(value === undefined ? 'sk' : `a:${value}`);
   }

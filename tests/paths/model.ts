@@ -23,7 +23,7 @@ import { DangerCues } from '../../src/safety/cues.js';
 import { createActor, type SnapshotFrom } from 'xstate';
 import { getShortestPaths, type StatePath } from 'xstate/graph';
 import { createScreeningMachine, type ScreeningEvent, type ScreeningMachine } from '../../flows/screening/machine.js';
-import { crossCheck } from '../../src/engine/facts.js';
+import { crossCheck, listIds } from '../../src/engine/facts.js';
 import { mulberry32 } from '../helpers/prng.js';
 import { evaluate, nextQuestions } from '../../src/engine/evaluate.js';
 import type { Catalogue, Condition, FactDef, Facts, Result, Status } from '../../src/engine/types.js';
@@ -102,7 +102,7 @@ export class Model {
       case 'int':
         return [...fittingQuick(def, facts), ...(fact === 'monthly_income_kzt' ? [TYPED_INCOME] : [])].map((value) => ({ type: 'ANSWER', value }));
       case 'list': {
-        const ids = (def.of === 'service' ? this.catalogue.services : this.catalogue.benefits).map((x) => x.id);
+        const ids = listIds(def, this.catalogue);
         return [...ids.map((value): ScreeningEvent => ({ type: 'TOGGLE', value })), { type: 'CONFIRM' }];
       }
     }
@@ -116,24 +116,37 @@ export class Model {
     if (s.matches('talk')) return [{ type: 'RESUME' }, { type: 'DANGER' }];
     if (s.matches({ main: 'intro' })) return [{ type: 'CONSENT' }, { type: 'DECLINE' }, ...safety];
     if (s.matches({ main: 'infoOnly' })) return [{ type: 'CONSENT' }, ...safety, restart];
-    if (isQuestion(s)) return [...this.answers(s.context.current!, s.context.facts), { type: 'SKIP' }, { type: 'BACK' }, ...safety, restart];
+    if (isQuestion(s)) return [...this.answers(s.context.current!, s.context.facts), ...this.skip(s), { type: 'BACK' }, ...safety, restart];
     if (s.matches({ main: { screening: 'summary' } })) {
       const edits = this.renderer.visibleAnswers(s.context.facts, s.context.date).map((fact): ScreeningEvent => ({ type: 'EDIT', fact }));
       return [{ type: 'CONFIRM' }, { type: 'BACK' }, ...edits, ...safety, restart];
     }
-    if (s.matches({ main: 'result' })) return [{ type: 'REFER' }, { type: 'SAVE' }, { type: 'BACK' }, restart, ...safety];
+    if (s.matches({ main: 'result' })) {
+      const more: ScreeningEvent[] = this.unsettled(s).length ? [{ type: 'MORE' }] : [];
+      return [{ type: 'REFER' }, { type: 'SAVE' }, { type: 'BACK' }, ...more, restart, ...safety];
+    }
     if (s.matches({ main: 'refer' }) || s.matches({ main: 'saved' })) return [{ type: 'RESUME' }, ...safety, restart];
     throw new Error(`no events for ${stateName(s)}`);
+  }
+
+  /** "Don't know": on every question but the topics screen, which has its own "not sure" tick. */
+  skip(s: Snap): ScreeningEvent[] {
+    return this.defs.get(s.context.current ?? '')?.of === 'topic' ? [] : [{ type: 'SKIP' }];
   }
 
   /** Only what can change the answers: for the result traversals. */
   answeringEvents(s: Snap): ScreeningEvent[] {
     if (s.matches({ main: 'intro' })) return [{ type: 'CONSENT' }];
     if (s.matches('danger')) return [{ type: 'RESUME' }]; // after an answer that says someone is in danger, or discloses violence
+    if (isQuestion(s) && this.defs.get(s.context.current!)?.of === 'topic') {
+      // Every topic (so every question can come), none, or "not sure" (the general set).
+      const all = this.catalogue.topics.map((x) => x.id).filter((id) => id !== 'not_sure');
+      return [{ type: 'ANSWER', value: all }, { type: 'ANSWER', value: [] }, { type: 'ANSWER', value: ['not_sure'] }];
+    }
     if (isQuestion(s)) {
       // Numbers that stand for all (none, one, a few, many): the rules compare with 0, 1, 2+ and 4+.
       const answers = this.answers(s.context.current!, s.context.facts).filter((e) => e.type !== 'TOGGLE' && !(e.type === 'ANSWER' && typeof e.value === 'number' && ![0, 1, 2, 4, TYPED_INCOME].includes(e.value)));
-      return [...answers, { type: 'SKIP' }];
+      return [...answers, ...this.skip(s)];
     }
     if (s.matches({ main: { screening: 'summary' } })) return [{ type: 'CONFIRM' }];
     return [];
@@ -197,6 +210,11 @@ export class Model {
     return p;
   }
 
+  /** Answers "don't know" that could still settle something: the result offers to ask them again. */
+  unsettled(s: Snap): string[] {
+    return this.result(s).missing.filter((f) => s.context.facts[f] === 'unknown');
+  }
+
   rule(s: Snap, rule: string) {
     const r = this.result(s);
     return [...r.grounds, ...r.benefits].find((x) => x.id === rule)!;
@@ -217,7 +235,11 @@ export class Model {
     actor.start();
     const out = [actor.getSnapshot()];
     for (const e of events) {
-      actor.send(e);
+      // A whole multi-choice answer is given on the screen as ticks and Done, as the bot does it.
+      if (e.type === 'ANSWER' && Array.isArray(e.value)) {
+        for (const v of toggles(actor.getSnapshot().context.draft, e.value)) actor.send({ type: 'TOGGLE', value: v });
+        actor.send({ type: 'CONFIRM' });
+      } else actor.send(e);
       const next = actor.getSnapshot();
       if (next === out.at(-1)) throw new Error(`event ${JSON.stringify(e)} changed nothing in ${this.key(next)}`);
       out.push(next);
@@ -268,4 +290,9 @@ export const prng = mulberry32;
 /** The quick-answer numbers the bot shows: those that agree with the other answers. */
 export function fittingQuick(def: FactDef, facts: Facts): number[] {
   return (def.quick ?? []).filter((n) => crossCheck({ ...facts, [def.id]: n }).length === 0);
+}
+
+/** The ticks that turn what is ticked now into the wanted answer (a question returned to by Back starts with its old ticks). */
+export function toggles(ticked: string[], wanted: string[]): string[] {
+  return [...wanted.filter((v) => !ticked.includes(v)), ...ticked.filter((v) => !wanted.includes(v))];
 }

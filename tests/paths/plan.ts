@@ -80,7 +80,7 @@ export function hasPovertyLine(catalogue: Catalogue): boolean {
  * the dialog always offers at the end.
  */
 export function askableFacts(catalogue: Catalogue): string[] {
-  const found = new Set<string>(['needs', 'already_receiving']);
+  const found = new Set<string>(['needs', 'already_receiving', ...(catalogue.facts.some((f) => f.of === 'topic') ? ['topics'] : [])]);
   const rules = new Map([...catalogue.grounds, ...catalogue.benefits].map((r) => [r.id, r]));
   const seenRules = new Set<string>();
   const line = hasPovertyLine(catalogue);
