@@ -26,7 +26,7 @@ export type DangerReason = { via: 'button' } | { via: 'cue'; kind: DangerKind } 
 
 /** Bump when states or context change shape; flows/screening/migrate.ts carries answers across. */
 export const SCREENING_FLOW = 'screening';
-export const SCREENING_FLOW_VERSION = 1;
+export const SCREENING_FLOW_VERSION = 2; // 2: the topics screen
 
 export interface ScreeningContext {
   /** The rules date, fixed when the screening starts (YYYY-MM-DD, Asia/Almaty). */

@@ -178,6 +178,6 @@ describe('buttons', () => {
     expect(after.value).toEqual(before.value);
     expect(after.context.step).toBe(before.context.step);
     await f.press('ok');
-    expect(f.lastText).toContain(text(h, 'ru', 'result.nextSteps'));
+    expect(f.lastText).toContain(text(h, 'ru', 'view:next'));
   });
 });

@@ -21,11 +21,17 @@ describe('cli', () => {
     expect(result.grounds.find((g: { id: string }) => g.id === 'disability').status).toBe('indicated');
   });
 
-  it('screen --format text explains the result in the chosen language', () => {
+  it('screen --format text prints the first view in the chosen language; --details adds why, documents and where to go', () => {
     const r = cli('screen', tmp('f.yaml', 'domestic_violence: "yes"\n'), '--format', 'text', '--lang', 'kk', '--date', '2026-11-21');
     expect(r.status).toBe(0);
-    expect(r.stdout).toContain('✅');
+    expect(r.stdout.length).toBeLessThanOrEqual(2500);
+    expect(r.stdout).toContain('102 · 111 · 150');
     expect(r.stdout).toMatch(/әлеуметтік қызметкер/);
+    expect(r.stdout).not.toContain('✅');
+    const d = cli('screen', tmp('f.yaml', 'domestic_violence: "yes"\n'), '--format', 'text', '--details', '--lang', 'kk', '--date', '2026-11-21');
+    expect(d.stdout.startsWith(r.stdout.trimEnd())).toBe(true);
+    expect(d.stdout).toContain('✅');
+    expect(d.stdout).toContain('📄');
   });
 
   it('screen with a params file uses the poverty line', () => {

@@ -21,11 +21,14 @@ const SECRET_HEADER = 'X-Telegram-Bot-Api-Secret-Token';
 interface Call {
   method: string;
   params: Record<string, unknown>;
+  result?: unknown;
 }
 
 /** Just enough of the Bot API for a bot in webhook mode; records every call it gets. */
 class FakeBotApi {
   readonly calls: Call[] = [];
+  /** Milliseconds to take over answering a call (a slow Telegram); none by default. */
+  slow: ((method: string, params: Record<string, unknown>) => number) | undefined;
   private nextMessageId = 1;
 
   private constructor(
@@ -67,9 +70,13 @@ class FakeBotApi {
         return void send(400, { ok: false, error_code: 400, description: 'Bad Request: cannot parse JSON' });
       }
     }
-    this.calls.push({ method, params });
+    const call: Call = { method, params };
+    this.calls.push(call);
+    const delay = this.slow?.(method, params) ?? 0;
+    if (delay > 0) await new Promise((r) => setTimeout(r, delay));
     const result = this.answer(method, params);
     if (result === undefined) return void send(404, { ok: false, error_code: 404, description: 'Not Found: method not found' });
+    call.result = result;
     send(200, { ok: true, result });
   }
 
@@ -121,6 +128,16 @@ function startUpdate(chatId: number): Record<string, unknown> {
       entities: [{ type: 'bot_command', offset: 0, length: 6 }],
     },
   };
+}
+
+/** A family's message or button press, as Telegram posts it to a webhook. */
+function familyUpdate(chatId: number, body: { text: string } | { data: string; messageId: number }): Record<string, unknown> {
+  const chat = { id: chatId, type: 'private', first_name: 'Айгуль' };
+  const from = { id: chatId, is_bot: false, first_name: 'Айгуль', language_code: 'ru' };
+  const date = Math.floor(Date.now() / 1000);
+  const update_id = randomInt(1, 1_000_000_000);
+  if ('text' in body) return { update_id, message: { message_id: randomInt(1, 1_000_000), date, chat, from, text: body.text } };
+  return { update_id, callback_query: { id: String(randomInt(1, 1_000_000_000)), from, chat_instance: 'ci', data: body.data, message: { message_id: body.messageId, date, chat, text: '' } } };
 }
 
 /** 24 characters of A–Z, a–z, 0–9 (what WEBHOOK_SECRET accepts). */
@@ -248,5 +265,85 @@ describe('npm start in webhook mode', () => {
       await res.arrayBuffer();
     }
     expect(sentTo(stray)).toEqual([]);
+  });
+  describe('Telegram retrying a webhook post', () => {
+    /** The keyboard of the last message with buttons the bot sent to this chat: message id and callback data. */
+    const lastKeyboard = (chatId: number) => {
+      const call = api.calls.filter((c) => c.method === 'sendMessage' && c.params.chat_id === chatId && c.params.reply_markup && c.result).at(-1);
+      const rows = (call?.params.reply_markup as { inline_keyboard: { callback_data?: string }[][] } | undefined)?.inline_keyboard ?? [];
+      return { messageId: (call?.result as { message_id: number } | undefined)?.message_id ?? 0, data: rows.flat().flatMap((b) => (b.callback_data ? [b.callback_data] : [])) };
+    };
+    const facts = async (chatId: number): Promise<Record<string, unknown>> => {
+      const redis = await connectTestRedis();
+      try {
+        const raw = await redis.get(`${prefix}dialog:${chatId}`);
+        return (JSON.parse(raw ?? '{}') as { snapshot?: { context?: { facts?: Record<string, unknown> } } }).snapshot?.context?.facts ?? {};
+      } finally {
+        await redis.quit();
+      }
+    };
+    const accepted = async (update: unknown, signal?: AbortSignal) => {
+      const res = await fetch(`http://${HOST}:${port}${HOOK_PATH}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', [SECRET_HEADER]: secret },
+        body: JSON.stringify(update),
+        signal: signal ?? AbortSignal.timeout(10_000),
+      });
+      expect(res.status).toBe(200);
+      await res.arrayBuffer();
+    };
+    /** /start, consent, "no" to danger: the family is asked how many people live with them. */
+    const toHouseholdMembers = async (chatId: number) => {
+      await accepted(startUpdate(chatId));
+      await eventually(() => lastKeyboard(chatId).data.some((d) => d.endsWith('|cs')), 'the consent question was sent');
+      const consent = lastKeyboard(chatId);
+      await accepted(familyUpdate(chatId, { data: consent.data.find((d) => d.endsWith('|cs'))!, messageId: consent.messageId }));
+      await eventually(() => lastKeyboard(chatId).data.some((d) => d.endsWith('|a:no')), 'the danger question was sent');
+      const danger = lastKeyboard(chatId);
+      await accepted(familyUpdate(chatId, { data: danger.data.find((d) => d.endsWith('|a:no'))!, messageId: danger.messageId }));
+      await eventually(() => lastKeyboard(chatId).messageId !== danger.messageId, 'the household question was sent');
+      expect(await facts(chatId)).toEqual({ in_danger_now: 'no' });
+    };
+    /** sendMessage calls to this chat that Telegram has answered (a slow one is recorded when it arrives). */
+    const answeredTo = (chatId: number) => api.calls.filter((c) => c.method === 'sendMessage' && c.params.chat_id === chatId && c.result);
+    const dropsLogged = () => bot!.output.split('\n').filter((line) => line.includes('redelivered update dropped')).length;
+
+    it('a slow answer: Telegram gives up waiting and posts the update again while it is handled; one answer, one reply', async () => {
+      const chatId = randomInt(10_000_000, 99_999_999);
+      await toHouseholdMembers(chatId);
+      const mark = sentTo(chatId).length;
+      const drops = dropsLogged();
+      // Telegram is slow to take the reply, so the bot's answer to the post comes late…
+      api.slow = (method, params) => (method === 'sendMessage' && params.chat_id === chatId ? 1_500 : 0);
+      const three = familyUpdate(chatId, { text: '3' });
+      // …Telegram stops waiting for it (the post is cut off) and posts the same update again.
+      await expect(accepted(three, AbortSignal.timeout(300))).rejects.toThrow();
+      await accepted(three);
+      await eventually(() => answeredTo(chatId).length > mark, 'the reply was sent');
+      api.slow = undefined;
+      await new Promise((r) => setTimeout(r, 500)); // time for a second reply, were one coming
+      expect(await facts(chatId)).toEqual({ in_danger_now: 'no', household_members: 3 });
+      expect(answeredTo(chatId).slice(mark)).toHaveLength(1);
+      expect(dropsLogged()).toBe(drops + 1);
+    });
+
+    it('an answer Telegram did not receive: the update is posted again later and changes nothing', async () => {
+      const chatId = randomInt(10_000_000, 99_999_999);
+      await toHouseholdMembers(chatId);
+      const mark = sentTo(chatId).length;
+      const three = familyUpdate(chatId, { text: '3' });
+      await accepted(three);
+      await eventually(() => sentTo(chatId).length > mark, 'the reply was sent');
+      const before = api.calls.length;
+      const drops = dropsLogged();
+      await accepted(three); // a webhook answers once the update is handled
+      expect(await facts(chatId)).toEqual({ in_danger_now: 'no', household_members: 3 });
+      expect(api.calls.slice(before).filter((c) => c.params.chat_id === chatId)).toEqual([]);
+      expect(sentTo(chatId).slice(mark)).toHaveLength(1);
+      expect(dropsLogged()).toBe(drops + 1);
+      // The family carries on.
+      await accepted(familyUpdate(chatId, { text: '0' }));
+      await eventually(() => sentTo(chatId).length > mark + 1, 'the next question was sent');
+    });
   });
 });
