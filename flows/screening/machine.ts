@@ -100,7 +100,6 @@ export function createScreeningMachine(catalogue: Catalogue) {
   return setup({
     types: { context: {} as ScreeningContext, events: {} as ScreeningEvent, input: {} as ScreeningInput },
     guards: {
-      hasQuestion: ({ context }) => pending(context).length > 0,
       validAnswer: ({ context, event }) => event.type === 'ANSWER' && valid(context, event.value),
       validChoice: ({ context, event }) => {
         if (event.type !== 'TOGGLE' || !context.current || !isList(context.current)) return false;
@@ -110,6 +109,7 @@ export function createScreeningMachine(catalogue: Catalogue) {
       hasHistory: ({ context }) => context.history.length > 0,
       canEdit: ({ context, event }) => event.type === 'EDIT' && context.facts[event.fact] !== undefined && defs.has(event.fact),
       alertPending: ({ context }) => Boolean(context.alert),
+      onQuestion: ({ context }) => context.current !== null,
       hasUnsettled: ({ context }) => unsettled(context).length > 0,
       noQuestionLeft: ({ context }) => context.current === null,
     },
@@ -158,6 +158,7 @@ export function createScreeningMachine(catalogue: Catalogue) {
         return { current: event.fact, draft: Array.isArray(value) ? value : [] };
       }),
       markUrgent: assign({ urgent: true }),
+      clearQuestion: assign({ current: null, draft: [] }),
       reopenUnsettled: assign(({ context }) => {
         const reopen = new Set(unsettled(context));
         return { facts: Object.fromEntries(Object.entries(context.facts).filter(([f]) => !reopen.has(f))), history: context.history.filter((f) => !reopen.has(f)) };
@@ -206,6 +207,14 @@ export function createScreeningMachine(catalogue: Catalogue) {
           },
           screening: {
             initial: 'asking',
+            // Answering the question on the screen, written once for asking, askingPrevious and editing:
+            // each records and goes on to the next question (asking picks it), or to the summary.
+            on: {
+              ANSWER: { guard: 'validAnswer', target: '.asking', reenter: true, actions: ['recordAnswer', 'nextStep'] },
+              TOGGLE: { guard: 'validChoice', actions: ['toggleDraft', 'nextStep'] },
+              CONFIRM: { guard: 'isMultiChoice', target: '.asking', reenter: true, actions: ['recordDraft', 'nextStep'] },
+              SKIP: { guard: 'onQuestion', target: '.asking', reenter: true, actions: ['recordUnknown', 'nextStep'] },
+            },
             states: {
               asking: {
                 entry: 'pickQuestion',
@@ -215,10 +224,6 @@ export function createScreeningMachine(catalogue: Catalogue) {
                   { guard: 'noQuestionLeft', target: 'summary' },
                 ],
                 on: {
-                  ANSWER: { guard: 'validAnswer', target: 'asking', reenter: true, actions: ['recordAnswer', 'nextStep'] },
-                  TOGGLE: { guard: 'validChoice', actions: ['toggleDraft', 'nextStep'] },
-                  CONFIRM: { guard: 'isMultiChoice', target: 'asking', reenter: true, actions: ['recordDraft', 'nextStep'] },
-                  SKIP: { target: 'asking', reenter: true, actions: ['recordUnknown', 'nextStep'] },
                   BACK: [
                     { guard: 'hasHistory', target: 'askingPrevious', actions: ['stepBack', 'nextStep'] },
                     { target: '#screening.main.intro', actions: 'nextStep' },
@@ -228,10 +233,6 @@ export function createScreeningMachine(catalogue: Catalogue) {
               /** The question Back returned to: like asking, but the question is already chosen. */
               askingPrevious: {
                 on: {
-                  ANSWER: { guard: 'validAnswer', target: 'asking', actions: ['recordAnswer', 'nextStep'] },
-                  TOGGLE: { guard: 'validChoice', actions: ['toggleDraft', 'nextStep'] },
-                  CONFIRM: { guard: 'isMultiChoice', target: 'asking', actions: ['recordDraft', 'nextStep'] },
-                  SKIP: { target: 'asking', actions: ['recordUnknown', 'nextStep'] },
                   BACK: [
                     { guard: 'hasHistory', target: 'askingPrevious', reenter: true, actions: ['stepBack', 'nextStep'] },
                     { target: '#screening.main.intro', actions: 'nextStep' },
@@ -239,6 +240,8 @@ export function createScreeningMachine(catalogue: Catalogue) {
                 },
               },
               summary: {
+                // No question is on the screen: answers and ticks sent now are refused.
+                entry: 'clearQuestion',
                 on: {
                   EDIT: { guard: 'canEdit', target: 'editing', actions: ['startEditing', 'nextStep'] },
                   CONFIRM: { target: '#screening.main.result', actions: 'nextStep' },
@@ -248,10 +251,6 @@ export function createScreeningMachine(catalogue: Catalogue) {
               /** One answer changed from the summary; new questions it opens are asked, then the summary again. */
               editing: {
                 on: {
-                  ANSWER: { guard: 'validAnswer', target: 'asking', actions: ['recordAnswer', 'nextStep'] },
-                  TOGGLE: { guard: 'validChoice', actions: ['toggleDraft', 'nextStep'] },
-                  CONFIRM: { guard: 'isMultiChoice', target: 'asking', actions: ['recordDraft', 'nextStep'] },
-                  SKIP: { target: 'asking', actions: ['recordUnknown', 'nextStep'] },
                   BACK: { target: 'summary', actions: 'nextStep' },
                 },
               },
@@ -260,6 +259,8 @@ export function createScreeningMachine(catalogue: Catalogue) {
           result: {
             on: {
               MORE: { guard: 'hasUnsettled', target: 'screening.asking', actions: ['reopenUnsettled', 'nextStep'] },
+              // "Check one more topic": the topics screen again, from the result.
+              EDIT: { guard: 'canEdit', target: 'screening.editing', actions: ['startEditing', 'nextStep'] },
               REFER: { target: 'refer', actions: 'nextStep' },
               SAVE: { target: 'saved', actions: 'nextStep' },
               BACK: { target: 'screening.summary', actions: 'nextStep' },

@@ -269,4 +269,68 @@ describe.concurrent('a family over the Telegram emulator', () => {
     },
     SCREENING_TIMEOUT_MS,
   );
+  it(
+    'a batch handed out again after a crash: what was handled before the kill is not applied twice',
+    async (ctx) => {
+      const lang = 'ru';
+      const s = await setup(ctx);
+      const first = await s.start();
+      const chatId = newChatId();
+      const chat = telegram.family(s.token, chatId, lang);
+      await startScreening(chat, lang);
+      const household = await chat.press('a:no');
+      expect(factOf(household.last.text, lang)).toBe('household_members');
+      await telegram.waitAllConfirmed(s.token);
+
+      // The family types "3" (household) and "1" (children) quickly: one getUpdates batch.
+      telegram.hold(s.token);
+      await chat.type('3');
+      await chat.type('1');
+      await eventually(() => telegram.unreadCount(s.token) === 2, 'both messages reached Telegram');
+      // Telegram is slow to take the reply to "1": the bot dies while it waits, after "3" was handled
+      // and "1" was saved, and before it confirmed the batch with its next getUpdates.
+      let sends = 0;
+      let replyToSecondArrived!: () => void;
+      const arrived = new Promise<void>((resolve) => (replyToSecondArrived = resolve));
+      telegram.slowDown(s.token, (method, params) => {
+        if (method !== 'sendMessage' || Number(params.chat_id) !== chatId) return 0;
+        if (++sends !== 2) return 0;
+        replyToSecondArrived();
+        return 2_000;
+      });
+      const mark = chat.received.length;
+      telegram.release(s.token);
+      await Promise.race([arrived, new Promise((_, reject) => setTimeout(() => reject(new Error('the reply to "1" never reached Telegram')), 15_000))]);
+      expect(await first.kill('SIGKILL')).toEqual({ code: null, signal: 'SIGKILL' });
+      expect(telegram.unconfirmedCount(s.token)).toBe(2); // a restarted bot gets both again
+
+      const second = await s.start();
+      await telegram.waitAllConfirmed(s.token);
+      telegram.slowDown(s.token, undefined);
+      // The reply to "1" was on its way to Telegram when the bot died: it arrives, with the only keyboard.
+      await chat.nextScreen(mark, 'the replies to "3" and "1"');
+      await new Promise((r) => setTimeout(r, 1_000)); // time for another reply, were one coming
+      await chat.poll();
+
+      const redis = await connectTestRedis();
+      let facts: Record<string, unknown>;
+      try {
+        const raw = await redis.get(`${s.env.KEY_PREFIX}dialog:${chatId}`);
+        facts = (JSON.parse(raw ?? '{}') as { snapshot: { context: { facts: Record<string, unknown> } } }).snapshot.context.facts;
+      } finally {
+        await redis.quit();
+      }
+      expect(facts).toEqual({ in_danger_now: 'no', household_members: 3, children: 1 });
+      // One reply to each: the children question, then the next one; nothing answered twice, nothing more.
+      const after = chat.received.slice(mark);
+      expect(after).toHaveLength(2);
+      expect(factOf(after[0]!.text, lang)).toBe('children');
+      expect(factOf(after[1]!.text, lang)).toBeDefined();
+      expect(['household_members', 'children']).not.toContain(factOf(after[1]!.text, lang));
+      const dropped = second.output.split('\n').filter((line) => line.includes('redelivered update dropped'));
+      expect(dropped.map((line) => (JSON.parse(line) as { seen: string }).seen)).toEqual(['done', 'sent']);
+      expect(loggedErrors(second)).toEqual([]);
+    },
+    SCREENING_TIMEOUT_MS,
+  );
 });

@@ -53,6 +53,10 @@ export class FakeTelegram {
   private readonly conflicted = new Set<string>();
   /** Updates fetched from the emulator and not yet confirmed by the bot, per token. */
   private readonly unconfirmed = new Map<string, Update[]>();
+  /** Tokens whose new updates are held back, so that the next getUpdates hands them out in one batch. */
+  private readonly held = new Set<string>();
+  /** Per token: how many ms to take before passing a call on to the emulator (a slow Telegram). */
+  private readonly slow = new Map<string, (method: string, params: Record<string, unknown>) => number>();
 
   private constructor(
     readonly emulator: TelegramServer,
@@ -106,6 +110,38 @@ export class FakeTelegram {
     this.conflicted.add(token);
   }
 
+  /**
+   * Holds back this token's new updates until release(): what the family sends meanwhile reaches the
+   * bot in one getUpdates batch, as it does when the bot is busy. Telegram confirms a batch only with
+   * the next getUpdates, so a bot killed in the middle of one gets all of it again.
+   */
+  hold(token: string): void {
+    this.held.add(token);
+  }
+
+  release(token: string): void {
+    this.held.delete(token);
+  }
+
+  /**
+   * Makes Telegram slow for this token: `delay` says how many ms a call takes before it is carried out.
+   * A call the bot made is carried out even if the bot dies while waiting for the answer.
+   */
+  slowDown(token: string, delay: ((method: string, params: Record<string, unknown>) => number) | undefined): void {
+    if (delay) this.slow.set(token, delay);
+    else this.slow.delete(token);
+  }
+
+  /** Updates handed to the bot and not yet confirmed: what a restarted bot gets again. */
+  unconfirmedCount(token: string): number {
+    return (this.unconfirmed.get(token) ?? []).length;
+  }
+
+  /** Updates the family sent that the bot has not fetched yet. */
+  unreadCount(token: string): number {
+    return this.emulator.storage.userMessages.filter((u) => u.botToken === token && !u.isRead).length;
+  }
+
   /** Resolves once the bot has confirmed (by a later getUpdates offset) every update sent to it. */
   async waitAllConfirmed(token: string, timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
@@ -121,6 +157,8 @@ export class FakeTelegram {
     const body = await readBody(req);
     const m = /^\/bot([^/]+)\/([A-Za-z]+)(\?.*)?$/.exec(req.url ?? '');
     if (m && m[2] === 'getUpdates') return this.getUpdates(decodeURIComponent(m[1]!), parseParams(body, m[3]), res);
+    const delay = m ? (this.slow.get(decodeURIComponent(m[1]!))?.(m[2]!, parseParams(body, m[3])) ?? 0) : 0;
+    if (delay > 0) await sleep(delay);
 
     const answer = await fetch(`${this.emulatorUrl}${req.url}`, {
       method: req.method,
@@ -154,7 +192,7 @@ export class FakeTelegram {
     this.unconfirmed.set(token, keep);
     for (;;) {
       // Fetched updates go straight into the kept list: a bot that dies mid-request loses nothing.
-      const fresh = await this.pullFromEmulator(token);
+      const fresh = this.held.has(token) ? [] : await this.pullFromEmulator(token);
       const kept = this.unconfirmed.get(token)!;
       for (const u of fresh) if (!kept.some((k) => k.update_id === u.update_id)) kept.push(u);
       if (gone) return;
@@ -205,9 +243,14 @@ export class FamilyChat {
   /** Types a message (a /command gets its entity) and waits for the bot's next screen. */
   async say(text: string): Promise<Screen> {
     const mark = this.received.length;
+    await this.type(text);
+    return this.nextScreen(mark, `reply to “${text}”`);
+  }
+
+  /** Types a message and does not wait for a reply. */
+  async type(text: string): Promise<void> {
     if (text.startsWith('/')) await this.client.sendCommand(this.client.makeCommand(text, { from: this.from }));
     else await this.client.sendMessage(this.client.makeMessage(text, { from: this.from }));
-    return this.nextScreen(mark, `reply to “${text}”`);
   }
 
   /** Presses a button of the last keyboard (by callback data suffix, label, or the button itself) and waits for the next screen. */
