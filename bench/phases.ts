@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import type { Transformer } from 'grammy';
 import type { Redis } from '../src/store/redis.js';
 import type { DialogStore } from '../src/store/dialog-store.js';
+import type { UpdateClaim } from '../src/store/update-dedup.js';
 import type { FakeTelegram } from './fake-telegram.js';
 import { pressUpdate, startUpdate } from './family.js';
 import { createQamqor } from './qamqor.js';
@@ -33,15 +34,16 @@ export async function measurePhases(telegram: FakeTelegram, redis: Redis, prefix
       }
     };
 
-  const lock = deps.lock;
-  const run = lock.run.bind(lock);
-  lock.run = <T>(key: string, fn: () => Promise<T>): Promise<T> => {
+  // The chat lock is taken together with the update's claim (src/store/update-dedup.ts): timed as one.
+  const updates = deps.updates;
+  const once = updates.once.bind(updates);
+  updates.once = <T>(updateId: number, key: string, fn: (claim: UpdateClaim) => Promise<T>) => {
     const t0 = performance.now();
     let t1 = 0;
-    return run(key, async () => {
+    return once(updateId, key, async (claim) => {
       add('lock', performance.now() - t0);
       try {
-        return await fn();
+        return await fn(claim);
       } finally {
         t1 = performance.now();
       }

@@ -14,6 +14,8 @@ export type ResultView = (typeof RESULT_VIEWS)[number];
 export type Action =
   | { kind: 'event'; event: ScreeningEvent }
   | { kind: 'view'; view: ResultView }
+  /** One group of answers on the summary (the household or a topic), opened to edit them. */
+  | { kind: 'group'; group: string }
   | { kind: 'language'; lang: Lang }
   | { kind: 'continue' }
   | { kind: 'restart' };
@@ -47,6 +49,8 @@ export function encode(step: number, action: Action): string {
         return 'rt';
       case 'view':
         return `vw:${action.view}`;
+      case 'group':
+        return `gr:${action.group}`;
       case 'event': {
         const e = action.event;
         if (e.type === 'ANSWER') return `a:${String(e.value)}`;
@@ -79,6 +83,7 @@ export function decode(data: string | undefined): Decoded {
     if (code === 'ed') return ok({ kind: 'event', event: { type: 'EDIT', fact: arg } });
     if (code === 'lg' && (LANGS as readonly string[]).includes(arg)) return ok({ kind: 'language', lang: arg as Lang });
     if (code === 'vw' && (RESULT_VIEWS as readonly string[]).includes(arg)) return ok({ kind: 'view', view: arg as ResultView });
+    if (code === 'gr') return ok({ kind: 'group', group: arg }); // an unknown group opens empty: the renderer checks
     return { ok: false };
   }
   if (code === 'go') return ok({ kind: 'continue' });

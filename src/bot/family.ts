@@ -193,6 +193,15 @@ privateChats.on('callback_query:data', async (ctx) => {
     else await showState(ctx, current.snapshot, { note: ctx.t('errors.oldButton'), net: true });
     return;
   }
+  if (action.kind === 'group') {
+    // A group of answers on the summary, opened to edit one: read only, the dialog does not move.
+    await ctx.answerCallbackQuery();
+    const shown = current.snapshot.matches({ main: { screening: 'summary' } }) && decoded.step === current.snapshot.context.step;
+    const group = shown ? ctx.deps.renderer.answerGroups(current.snapshot.context.facts, current.snapshot.context.date).has(action.group) : false;
+    if (group) await sendScreens(ctx, ctx.deps.renderer.summaryGroup(current.snapshot, ctx.t, action.group));
+    else await showState(ctx, current.snapshot, { note: ctx.t(shown ? 'errors.unknownButton' : 'errors.oldButton'), net: true });
+    return;
+  }
   if (decoded.step !== current.snapshot.context.step) {
     // A button from an earlier message: say so, and show where the family is now.
     await ctx.answerCallbackQuery();

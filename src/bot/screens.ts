@@ -100,7 +100,7 @@ export class ScreenRenderer {
     if (snapshot.matches({ main: 'screening' })) return [this.question(snapshot, t, button, ev, safetyRow)];
     if (snapshot.matches({ main: 'result' })) {
       const result = evaluate(ctx.facts, this.catalogue, ctx.date);
-      return [{ text: truncate(renderFirstView(t, this.catalogue, result)), keyboard: this.resultKeyboard(snapshot, t) }];
+      return [{ text: truncate(renderFirstView(t, this.catalogue, result, { notChecked: this.notChecked(ctx.facts) })), keyboard: this.resultKeyboard(snapshot, t) }];
     }
     if (snapshot.matches({ main: 'refer' })) {
       return [{ text: [t('refer.notYet'), this.hotlineText(t)].join('\n\n'), keyboard: InlineKeyboard.from([[button(t('buttons.backToResult'), ev({ type: 'RESUME' }))], safetyRow()]) }];
@@ -109,6 +109,13 @@ export class ScreenRenderer {
       return [{ text: t('saved.text', { days: this.dialogTtlDays, count: this.dialogTtlDays }), keyboard: InlineKeyboard.from([[button(t('buttons.backToResult'), ev({ type: 'RESUME' }))], safetyRow()]) }];
     }
     throw new Error(`no screen for state ${JSON.stringify(snapshot.value)}`);
+  }
+
+  /** The life-event topics the family did not tick ("not sure" aside); none when the screening had no topics screen. */
+  notChecked(facts: Facts): string[] {
+    const ticked = facts.topics;
+    if (!Array.isArray(ticked)) return [];
+    return this.catalogue.topics.map((x) => x.id).filter((id) => id !== 'not_sure' && !ticked.includes(id));
   }
 
   /** One part of the result a button opened (why, documents, where to go), with the result's buttons again. */
@@ -128,9 +135,11 @@ export class ScreenRenderer {
     const views = RESULT_VIEWS.filter((v) => v !== without).map((v) => button(label[v], { kind: 'view', view: v }));
     const result = evaluate(ctx.facts, this.catalogue, ctx.date);
     const unsettled = result.missing.filter((f) => ctx.facts[f] === 'unknown').length;
+    const checkTopic = this.notChecked(ctx.facts).length ? [[button(t('view:buttons.checkTopic'), event({ type: 'EDIT', fact: 'topics' }))]] : [];
     return InlineKeyboard.from([
       views,
       ...(unsettled ? [[button(t('view:buttons.answerMore', { n: unsettled }), event({ type: 'MORE' }))]] : []),
+      ...checkTopic,
       [button(t('buttons.talkToOperator'), event({ type: 'TALK' }))],
       [button(t('buttons.refer'), event({ type: 'REFER' }))],
       [button(t('buttons.save'), event({ type: 'SAVE' })), button(t('buttons.changeAnswer'), event({ type: 'BACK' }))],
@@ -174,17 +183,43 @@ export class ScreenRenderer {
     return { text: lines.join('\n\n'), keyboard: InlineKeyboard.from(rows) };
   }
 
+  /**
+   * The answers grouped by topic, with one edit button per group (a group
+   * opens with a button per answer), not one button per answer.
+   */
   private summary(facts: Facts, date: string, t: T, button: ButtonFn, ev: EvFn, safetyRow: () => Btn[]): Screen {
-    const shown = this.visibleAnswers(facts, date);
-    const lines = [t('summary.title'), ...shown.map((id) => `• ${t(`facts:${id}.label`)}: ${renderValue(t, this.catalogue, id, facts[id]!)}`), t('summary.hint')];
-    const rows: Btn[][] = chunk(
-      shown.map((id) => button(`✏️ ${t(`facts:${id}.label`)}`, ev({ type: 'EDIT', fact: id }))),
-      2,
-    );
+    const groups = this.answerGroups(facts, date);
+    const lines = [t('summary.title')];
+    for (const [group, ids] of groups) lines.push('', this.groupName(group, t), ...ids.map((id) => `• ${t(`facts:${id}.label`)}: ${renderValue(t, this.catalogue, id, facts[id]!)}`));
+    lines.push('', t('summary.hint'));
+    const rows: Btn[][] = chunk([...groups.keys()].map((group) => button(`✏️ ${this.groupName(group, t)}`, { kind: 'group', group })), 2);
     rows.unshift([button(t('buttons.showResult'), ev({ type: 'CONFIRM' }))]);
     rows.push([button(t('buttons.back'), ev({ type: 'BACK' }))]);
     rows.push(safetyRow());
     return { text: truncate(lines.join('\n')), keyboard: InlineKeyboard.from(rows) };
+  }
+
+  /** One group of the summary opened: its answers, each with its edit button, and the way back. */
+  summaryGroup(snapshot: ScreeningSnapshot, t: T, group: string): Screen[] {
+    const ctx = snapshot.context;
+    const ids = this.answerGroups(ctx.facts, ctx.date).get(group) ?? [];
+    const button = (label: string, action: Action) => ({ text: label, callback_data: encode(ctx.step, action) });
+    const lines = [this.groupName(group, t), ...ids.map((id) => `• ${t(`facts:${id}.label`)}: ${renderValue(t, this.catalogue, id, ctx.facts[id]!)}`)];
+    const rows = ids.map((id) => [button(`✏️ ${t(`facts:${id}.label`)}`, { kind: 'event', event: { type: 'EDIT', fact: id } })]);
+    rows.push([button(t('buttons.backToSummary'), { kind: 'continue' })]);
+    return [{ text: truncate(lines.join('\n')), keyboard: InlineKeyboard.from(rows) }];
+  }
+
+  /** The answers in use, by group: the household first, then each topic in the topics screen's order. */
+  answerGroups(facts: Facts, date: string): Map<string, string[]> {
+    const order = ['household', ...this.catalogue.topics.map((x) => x.id)];
+    const groups = new Map<string, string[]>(order.map((g) => [g, []]));
+    for (const id of this.visibleAnswers(facts, date)) groups.get(this.defs.get(id)?.topics?.[0] ?? 'household')!.push(id);
+    return new Map([...groups].filter(([, ids]) => ids.length));
+  }
+
+  private groupName(group: string, t: T): string {
+    return group === 'household' ? t('view:household') : t(`topics:${group}.button`);
   }
 
   /** Answers still in use: one that a later answer made irrelevant (child questions after "0 children") is not shown. */

@@ -70,7 +70,9 @@ function main(argv: string[]): number {
     else {
       // What the family sees first; --details adds why, the documents and where to go (the buttons under it).
       const t = createTranslator().bind(values.lang);
-      console.log(values.details ? renderResult(t, catalogue, result).join('\n\n') : renderFirstView(t, catalogue, result));
+      const ticked = facts.topics;
+      const notChecked = Array.isArray(ticked) ? catalogue.topics.map((x) => x.id).filter((id) => id !== 'not_sure' && !ticked.includes(id)) : [];
+      console.log(values.details ? renderResult(t, catalogue, result, { notChecked }).join('\n\n') : renderFirstView(t, catalogue, result, { notChecked }));
     }
     return 0;
   }

@@ -149,6 +149,13 @@ describe('summary and editing', () => {
     expect(f.lastText).toContain(`${text(h, 'ru', 'facts:household_members.label')}: 2`);
     expect(f.lastText).toContain(`${text(h, 'ru', 'facts:housing.label')}: ${text(h, 'ru', 'facts:housing.values.rent')}`);
 
+    // One edit button per group: the household and each topic; a group opens with a button per answer.
+    const groups = f.buttons.filter((b) => /\|gr:/.test(b.data)).map((b) => b.data.split('|gr:')[1]);
+    expect(groups[0]).toBe('household');
+    expect(groups).toContain('housing');
+    expect(f.buttons.some((b) => /\|ed:/.test(b.data))).toBe(false);
+    await f.press('gr:housing');
+    expect(f.lastText).toContain(`${text(h, 'ru', 'facts:housing.label')}: ${text(h, 'ru', 'facts:housing.values.rent')}`);
     await f.press('ed:housing');
     expect(f.lastText).toContain(text(h, 'ru', 'question.editing'));
     expect(f.buttons.some((b) => b.text === text(h, 'ru', 'buttons.backToSummary'))).toBe(true);
@@ -157,6 +164,7 @@ describe('summary and editing', () => {
     expect(f.lastText).toContain(`${text(h, 'ru', 'facts:housing.label')}: ${text(h, 'ru', 'facts:housing.values.own')}`);
 
     // "Back to my answers" from an edit changes nothing.
+    await f.press('gr:housing');
     await f.press('ed:housing');
     await f.press('bk');
     expect((await dialogOf(h, 221)).matches({ main: { screening: 'summary' } })).toBe(true);
@@ -168,6 +176,7 @@ describe('summary and editing', () => {
     const f = h.family(222);
     await startScreening(f);
     await answerUntil(f, NO_CHILDREN);
+    await f.press('gr:household');
     await f.press('ed:children');
     await f.press('a:2');
     const asked = await answerUntil(f, { children_under_3: 0 });

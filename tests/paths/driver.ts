@@ -93,6 +93,13 @@ export class PathDriver {
     const b = buttonBody(e);
     if (f.buttons.some((x) => body(x.data) === b)) return this.pressBody(f, b);
     if (e.type === 'ANSWER' && typeof e.value === 'number') return f.say(String(e.value)); // a number not on a button is typed
+    if (e.type === 'EDIT') {
+      // On the summary an answer's edit button is inside its group: open the group, then edit.
+      const snap = (await this.h.deps.host.current(String(f.chatId))).snapshot;
+      const group = [...this.model.renderer.answerGroups(snap.context.facts, snap.context.date)].find(([, ids]) => ids.includes(e.fact))?.[0];
+      if (group) await this.pressBody(f, `gr:${group}`);
+      return this.pressBody(f, `ed:${e.fact}`);
+    }
     if (e.type === 'ANSWER' && Array.isArray(e.value)) {
       // A whole multi-choice answer at once (the topics traversals): tick each, then Done.
       const ticked = f.buttons.filter((b) => b.text.startsWith('✅ ')).map((b) => body(b.data).slice(2));
@@ -179,13 +186,16 @@ export class PathDriver {
       }
       expect(sent.buttons.find((b) => b.body === 'bk')!.text, where).toBe(t(editing ? 'buttons.backToSummary' : 'buttons.back'));
     } else if (snap.matches({ main: { screening: 'summary' } })) {
-      const shown = this.model.renderer.visibleAnswers(c.facts, c.date);
-      const lines = last.split('\n');
+      // Answers grouped under the household and each topic; one edit button per group.
+      const groups = this.model.renderer.answerGroups(c.facts, c.date);
+      const lines = last.split('\n').filter((l) => l !== '');
       expect(lines[0], where).toBe(t('summary.title'));
-      expect(lines.length, where).toBe(shown.length + 2);
-      shown.forEach((id, i) => expect(lines[i + 1]!.startsWith(`• ${t(`facts:${id}.label`)}: `), `${where}: ${id}`).toBe(true));
+      const shown = [...groups.values()].flat();
+      expect(new Set(shown), where).toEqual(new Set(this.model.renderer.visibleAnswers(c.facts, c.date)));
+      expect(lines.length, where).toBe(shown.length + groups.size + 2);
+      for (const id of shown) expect(lines.some((l) => l.startsWith(`• ${t(`facts:${id}.label`)}: `)), `${where}: ${id}`).toBe(true);
       expect(lines.at(-1), where).toBe(t('summary.hint'));
-      expect(bodies, where).toEqual(['ok', ...shown.map((id) => `ed:${id}`), 'bk', ...safety]);
+      expect(bodies, where).toEqual(['ok', ...[...groups.keys()].map((g) => `gr:${g}`), 'bk', ...safety]);
     } else if (snap.matches({ main: 'result' })) {
       // The first view: one message that fits a phone screen; the rest is behind buttons.
       const r = this.model.result(snap);
@@ -199,7 +209,10 @@ export class PathDriver {
       else expect(last.startsWith(t('view:title')) || last.startsWith(t('view:nothing')), where).toBe(true);
       expect(last.split(t('view:notADecision')).length - 1, `${where}: "not a decision" once`).toBe(1);
       const more = this.model.unsettled(snap).length ? ['am'] : [];
-      expect(bodies, where).toEqual(['vw:why', 'vw:docs', 'vw:where', ...more, 'tk', 'rf', 'sv', 'bk', 'rt', 'dg']);
+      const notChecked = this.model.renderer.notChecked(c.facts);
+      if (notChecked.length) expect(last, where).toContain(t('view:notChecked', { topics: notChecked.map((id) => t(`topics:${id}.name`)).join(', ') }));
+      const checkTopic = notChecked.length ? ['ed:topics'] : [];
+      expect(bodies, where).toEqual(['vw:why', 'vw:docs', 'vw:where', ...more, ...checkTopic, 'tk', 'rf', 'sv', 'bk', 'rt', 'dg']);
     } else if (snap.matches({ main: 'refer' })) {
       expect(last.startsWith(t('refer.notYet')), where).toBe(true);
       expect(bodies, where).toEqual(['rs', ...safety]);

@@ -123,7 +123,8 @@ export class Model {
     }
     if (s.matches({ main: 'result' })) {
       const more: ScreeningEvent[] = this.unsettled(s).length ? [{ type: 'MORE' }] : [];
-      return [{ type: 'REFER' }, { type: 'SAVE' }, { type: 'BACK' }, ...more, restart, ...safety];
+      const topics = Array.isArray(s.context.facts.topics) && this.renderer.notChecked(s.context.facts).length ? [{ type: 'EDIT', fact: 'topics' } as ScreeningEvent] : [];
+      return [{ type: 'REFER' }, { type: 'SAVE' }, { type: 'BACK' }, ...more, ...topics, restart, ...safety];
     }
     if (s.matches({ main: 'refer' }) || s.matches({ main: 'saved' })) return [{ type: 'RESUME' }, ...safety, restart];
     throw new Error(`no events for ${stateName(s)}`);
