@@ -36,7 +36,7 @@ async function tellNotices(ctx: BotContext, step: Step): Promise<void> {
   if (migrated) await ctx.reply(migrated.dropped.length ? ctx.t('notices.migratedSome', { n: migrated.dropped.length }) : ctx.t('notices.migratedAll'));
   if (step.fresh && ctx.session.hadDialog) {
     ctx.session.hadDialog = false;
-    await ctx.reply(ctx.t('notices.expired', { days: ctx.deps.dialogTtlDays }));
+    await ctx.reply(ctx.t('notices.expired', { days: ctx.deps.dialogTtlDays, count: ctx.deps.dialogTtlDays }));
   }
 }
 

@@ -5,7 +5,7 @@
  * the documents to bring and where to go.
  */
 import type { Catalogue, FactValue, Reason, Result, RuleResult } from '../engine/types.js';
-import { sourceKey } from '../i18n/resources.js';
+import { refKey, sourceKey } from '../i18n/resources.js';
 import type { T } from '../i18n/i18n.js';
 
 export function renderValue(t: T, catalogue: Catalogue, fact: string, value: FactValue): string {
@@ -22,7 +22,7 @@ export function renderValue(t: T, catalogue: Catalogue, fact: string, value: Fac
 
 function reasonLine(t: T, catalogue: Catalogue, r: Reason): string {
   if ('param' in r) {
-    return `✅ ${t('results:povertyLine', { value: r.value.toLocaleString('ru-RU'), region: t(`facts:region.values.${r.region}`) })}`;
+    return `✅ ${t(r.verified ? 'results:povertyLineVerified' : 'results:povertyLine', { value: r.value.toLocaleString('ru-RU'), region: t(`facts:region.values.${r.region}`) })}`;
   }
   return `✅ ${t(`facts:${r.fact}.label`)}: ${renderValue(t, catalogue, r.fact, r.value)}`;
 }
@@ -36,7 +36,8 @@ function reasonLine(t: T, catalogue: Catalogue, r: Reason): string {
  */
 function localRef(t: T, ref: string): string {
   const part = /(Art\.|\bp\.|\bsub\.) ?(\d+)/g;
-  if (/\p{L}/u.test(ref.replace(part, ''))) return t(sourceKey(ref).replace('sources:', 'sources:refs.'));
+  const key = refKey(ref);
+  if (key) return t(key);
   const levels = ['article', 'paragraph', 'subparagraph'] as const;
   const level = (kind: string) => (kind === 'Art.' ? 0 : kind === 'p.' ? 1 : 2);
   const groups = ref.split(/\s*,\s*/).map((g) => [...g.matchAll(part)].map(([, kind, n]) => ({ level: level(kind!), n: n! })));
