@@ -140,9 +140,10 @@ export class Model {
     if (s.matches({ main: 'intro' })) return [{ type: 'CONSENT' }];
     if (s.matches('danger')) return [{ type: 'RESUME' }]; // after an answer that says someone is in danger, or discloses violence
     if (isQuestion(s) && this.defs.get(s.context.current!)?.of === 'topic') {
-      // Every topic (so every question can come), none, or "not sure" (the general set).
-      const all = this.catalogue.topics.map((x) => x.id).filter((id) => id !== 'not_sure');
-      return [{ type: 'ANSWER', value: all }, { type: 'ANSWER', value: [] }, { type: 'ANSWER', value: ['not_sure'] }];
+      // One topic at a time (what most families tick), none, "not sure" (the general set), or all of them.
+      const ids = this.catalogue.topics.map((x) => x.id);
+      const all = ids.filter((id) => id !== 'not_sure');
+      return [...ids.map((id): ScreeningEvent => ({ type: 'ANSWER', value: [id] })), { type: 'ANSWER', value: [] }, { type: 'ANSWER', value: all }];
     }
     if (isQuestion(s)) {
       // Numbers that stand for all (none, one, a few, many): the rules compare with 0, 1, 2+ and 4+.
