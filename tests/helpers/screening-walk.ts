@@ -10,8 +10,8 @@ import type { FamilyChat, Screen } from './fake-telegram.js';
 
 export type Lang = 'ru' | 'kk';
 
-/** How to answer a question: press the button with this answer value, or type this text. */
-export type Answer = { press: string } | { type: string };
+/** How to answer a question: press the button with this answer value, type this text, or tick these (then Done). */
+export type Answer = { press: string } | { type: string } | { tick: string[] };
 
 type Texts = Record<string, Record<string, unknown>>;
 
@@ -30,7 +30,7 @@ export function factOf(text: string, lang: Lang): string | undefined {
   return best?.id;
 }
 
-export const isSummary = (screen: Screen) => screen.last.buttons.some((b) => b.data.includes('|ed:')) && screen.last.buttons.some((b) => b.data.endsWith('|ok'));
+export const isSummary = (screen: Screen) => screen.last.buttons.some((b) => b.data.includes('|gr:')) && screen.last.buttons.some((b) => b.data.endsWith('|ok'));
 export const isResult = (screen: Screen) => screen.last.buttons.some((b) => b.data.endsWith('|rf'));
 /** The message after an answer that disclosed violence: urgent talk or continue the questions, and no question. */
 export const isDisclosure = (screen: Screen) => screen.last.buttons.some((b) => b.data.endsWith('|ut')) && screen.last.buttons.some((b) => b.data.endsWith('|rs'));
@@ -65,6 +65,8 @@ function defaultAnswer(screen: Screen): Answer {
 
 export interface Walk {
   screen: Screen;
+  /** Every button pressed and every answer typed, from the first question on. */
+  taps: number;
   /** The questions asked, in order. */
   asked: string[];
   /** Disclosure messages shown, each with the question whose answer brought it. */
@@ -80,20 +82,27 @@ export interface Walk {
 export async function answerQuestions(chat: FamilyChat, lang: Lang, screen: Screen, answers: Record<string, Answer>, stopAfter = Infinity): Promise<Walk> {
   const asked: string[] = [];
   const disclosures: Walk['disclosures'] = [];
+  let taps = 0;
   for (let i = 0; i < stopAfter; i++) {
-    if (isSummary(screen)) return { screen, asked, disclosures };
+    if (isSummary(screen)) return { screen, asked, disclosures, taps };
     const fact = factOf(screen.last.text, lang);
     if (!fact) throw new Error(`not a question screen: ${screen.text.slice(0, 300)}`);
     if (asked.includes(fact)) throw new Error(`asked “${fact}” twice: ${asked.join(', ')}`);
     if (asked.length > 60) throw new Error(`no summary after ${asked.length} questions`);
     asked.push(fact);
     const answer = answers[fact] ?? defaultAnswer(screen);
-    screen = 'type' in answer ? await chat.say(answer.type) : await chat.press(answer.press);
+    if ('tick' in answer) {
+      for (const id of answer.tick) screen = await chat.press(`t:${id}`);
+      taps += answer.tick.length;
+      screen = await chat.press('ok');
+    } else screen = 'type' in answer ? await chat.say(answer.type) : await chat.press(answer.press);
+    taps++;
     if (isDisclosure(screen)) {
       expectDisclosure(screen, lang);
       disclosures.push({ after: fact, screen });
       screen = await chat.press('rs');
+      taps++;
     }
   }
-  return { screen, asked, disclosures };
+  return { screen, asked, disclosures, taps };
 }
