@@ -3,16 +3,18 @@
  * A bad setting stops the process at once with one line per problem.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { autoRetry } from '@grammyjs/auto-retry';
-import { apiThrottler } from '@grammyjs/transformer-throttler';
 import { webhookCallback } from 'grammy';
 import { createDeps } from './app.js';
 import { createBot } from './bot/create-bot.js';
+import { useTelegramLimits } from './runtime/telegram-limits.js';
 import { setCommandMenus } from './bot/commands.js';
 import { ConfigError, readConfig, type Config } from './config.js';
 import { createLogger } from './log.js';
 import { WorkingHours } from './handoff/hours.js';
 import { connectRedis, type Redis } from './store/redis.js';
+
+/** How long /healthz waits for Redis before it answers 503. */
+const HEALTH_TIMEOUT_MS = 1500;
 
 async function main(config: Config): Promise<void> {
   const log = createLogger(config.LOG_LEVEL);
@@ -48,11 +50,7 @@ async function main(config: Config): Promise<void> {
           },
   });
   const bot = createBot(config.BOT_TOKEN, deps, { client: config.TELEGRAM_API_ROOT ? { apiRoot: config.TELEGRAM_API_ROOT } : {} });
-  // Telegram's limits: retry after 429 and network blips, and pace outgoing messages.
-  // Private chats get short bursts (a screen is often two calls: remove the old keyboard, send the
-  // next question); groups stay at Telegram's 20 a minute. auto-retry covers any 429 left.
-  bot.api.config.use(apiThrottler({ out: { maxInFlight: 1, minTime: 100 } }));
-  bot.api.config.use(autoRetry({ maxRetryAttempts: 5, maxDelaySeconds: 60 }));
+  useTelegramLimits(bot.api);
   await bot.init();
   await setCommandMenus(bot.api, deps.translator).catch((e: Error) => log.warn({ error: e.message }, 'could not set command menus'));
 
@@ -62,7 +60,9 @@ async function main(config: Config): Promise<void> {
     : undefined;
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     if (req.url === '/healthz') {
-      const ping = redis ? redis.ping().then(() => true, () => false) : Promise.resolve(true);
+      // Within 2 s either way: node-redis queues commands while offline, so a ping could wait for ever.
+      const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), HEALTH_TIMEOUT_MS).unref());
+      const ping = redis ? Promise.race([redis.ping().then(() => true, () => false), timeout]) : Promise.resolve(true);
       void ping.then((ok) => {
         res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok' : 'redis unavailable');
       });

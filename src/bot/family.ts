@@ -148,8 +148,10 @@ privateChats.command('forget', async (ctx) => {
 
 privateChats.on('callback_query:data', async (ctx) => {
   const decoded = decode(ctx.callbackQuery.data);
+  // Answered first: the spinner on the button stops at once, and a slow screen cannot make the answer come too late.
+  const languageSet = decoded.ok && decoded.action.kind === 'language' ? { text: ctx.deps.translator.t(decoded.action.lang, 'start.languageSet') } : undefined;
+  await ctx.answerCallbackQuery(languageSet).catch(() => ctx.deps.log.warn({ chat: ctx.chatRef }, 'a button press could not be answered'));
   if (!decoded.ok) {
-    await ctx.answerCallbackQuery();
     await replyUnexpected(ctx, ctx.t('errors.unknownButton'));
     return;
   }
@@ -158,44 +160,37 @@ privateChats.on('callback_query:data', async (ctx) => {
     ctx.session.lang = action.lang;
     ctx.lang = action.lang;
     ctx.t = ctx.deps.translator.bind(action.lang);
-    await ctx.answerCallbackQuery({ text: ctx.t('start.languageSet') });
     await showState(ctx, (await loadCurrent(ctx)).snapshot);
     return;
   }
   if (action.kind === 'continue') {
-    await ctx.answerCallbackQuery();
     await showState(ctx, (await loadCurrent(ctx)).snapshot);
     return;
   }
   if (action.kind === 'restart') {
-    await ctx.answerCallbackQuery();
     await dispatch(ctx, { type: 'RESTART', date: ctx.deps.today() });
     return;
   }
   // "I am not safe" and "talk to a person" work from any message, and nothing is said before them.
   if (decoded.timeless && action.kind === 'event') {
     const changed = await dispatch(ctx, action.event);
-    await ctx.answerCallbackQuery();
     if (!changed) await replyUnexpected(ctx, ctx.t('errors.notNow'));
     return;
   }
   const current = await loadCurrent(ctx);
   if (current.notice.migrated) {
     // Every button on the screen is from before the change; show the question to continue with.
-    await ctx.answerCallbackQuery();
     await showState(ctx, current.snapshot);
     return;
   }
   if (action.kind === 'view') {
     // A part of the result (why, documents, where to go): read only, the dialog does not move.
-    await ctx.answerCallbackQuery();
     if (current.snapshot.matches({ main: 'result' }) && decoded.step === current.snapshot.context.step) await sendScreens(ctx, ctx.deps.renderer.resultView(current.snapshot, ctx.t, action.view));
     else await showState(ctx, current.snapshot, { note: ctx.t('errors.oldButton'), net: true });
     return;
   }
   if (action.kind === 'group') {
     // A group of answers on the summary, opened to edit one: read only, the dialog does not move.
-    await ctx.answerCallbackQuery();
     const shown = current.snapshot.matches({ main: { screening: 'summary' } }) && decoded.step === current.snapshot.context.step;
     const group = shown ? ctx.deps.renderer.answerGroups(current.snapshot.context.facts, current.snapshot.context.date).has(action.group) : false;
     if (group) await sendScreens(ctx, ctx.deps.renderer.summaryGroup(current.snapshot, ctx.t, action.group));
@@ -204,12 +199,10 @@ privateChats.on('callback_query:data', async (ctx) => {
   }
   if (decoded.step !== current.snapshot.context.step) {
     // A button from an earlier message: say so, and show where the family is now.
-    await ctx.answerCallbackQuery();
     await showState(ctx, current.snapshot, { note: ctx.t('errors.oldButton'), net: true });
     return;
   }
   const changed = await dispatch(ctx, action.event);
-  await ctx.answerCallbackQuery();
   if (!changed) await showState(ctx, current.snapshot, { note: ctx.t('errors.notNow'), net: true });
 });
 
