@@ -17,7 +17,7 @@ import { MemoryChatLock, RedisChatLock, type ChatLock } from './store/chat-lock.
 import { MemoryDialogStore, RedisDialogStore } from './store/dialog-store.js';
 import type { Redis } from './store/redis.js';
 import { MemorySessionStorage, RedisSessionStorage } from './store/session-storage.js';
-import { fenced, MemoryUpdateDedup, RedisUpdateDedup, type UpdateDedup } from './store/update-dedup.js';
+import { ChatClaims, MemoryUpdateDedup, RedisUpdateDedup, type UpdateDedup } from './store/update-dedup.js';
 import { todayInAlmaty } from './time.js';
 
 export interface AppOptions {
@@ -59,6 +59,7 @@ export function createDeps(opts: AppOptions): BotDeps {
     ? new RedisSessionStorage<SessionData>(redis, { prefix: `${prefix}session:`, ttlSeconds: sessionTtl })
     : new MemorySessionStorage<SessionData>({ ttlSeconds: sessionTtl });
   const { lock, updates } = redis ? redisOrdering(redis, prefix) : memoryOrdering();
+  const claims = new ChatClaims();
   const today = opts.today ?? (() => todayInAlmaty());
   const handoffSetup = opts.handoff && {
     ...opts.handoff,
@@ -69,11 +70,12 @@ export function createDeps(opts: AppOptions): BotDeps {
     catalogue,
     translator: createTranslator(),
     // A saved answer counts as the update acting: a redelivery must not apply it again.
-    host: new DialogHost(fenced(dialogs, ['load']), catalogue, today),
+    host: new DialogHost(claims.fence(dialogs, ['save', 'delete']), catalogue, today),
     renderer: new ScreenRenderer(catalogue, opts.dialogTtlDays, cues, opts.handoff !== undefined),
     sessions,
     lock,
     updates,
+    claims,
     cues,
     log: opts.log,
     today,

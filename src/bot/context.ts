@@ -6,7 +6,7 @@ import type { Logger } from '../log.js';
 import type { DialogHost } from '../runtime/dialog-host.js';
 import type { DangerCues } from '../safety/cues.js';
 import type { ChatLock } from '../store/chat-lock.js';
-import type { UpdateDedup } from '../store/update-dedup.js';
+import type { ChatClaims, UpdateDedup } from '../store/update-dedup.js';
 import type { WorkingHours } from '../handoff/hours.js';
 import type { HandoffConfig, HandoffService } from '../handoff/service.js';
 import type { HandoffStore } from '../handoff/store.js';
@@ -38,6 +38,8 @@ export interface BotDeps {
   lock: ChatLock;
   /** Once per update; it takes the chat lock (`lock`) together with the update's claim. */
   updates: UpdateDedup;
+  /** The update each chat is handling, so that writes of its dialog and session count as that update acting. */
+  claims: ChatClaims;
   cues: DangerCues;
   log: Logger;
   today: () => string;

@@ -5,8 +5,7 @@
  */
 import { Bot, InlineKeyboard, session, type BotConfig, type BotError, type Transformer } from 'grammy';
 import { chatRef } from '../log.js';
-import type { HandoffStore } from '../handoff/store.js';
-import { fenced, isReadOnlyApiMethod, withClaim, type UpdateClaim } from '../store/update-dedup.js';
+import { isReadOnlyApiMethod, type UpdateClaim } from '../store/update-dedup.js';
 import { encode } from './callback-data.js';
 import type { BotContext, BotDeps, SessionData } from './context.js';
 import { family } from './family.js';
@@ -60,18 +59,15 @@ export function createBot(token: string, deps: BotDeps, config: BotConfig<BotCon
     const lockKey = ctx.chat?.type === 'private' ? `chat:${ctx.chat.id}` : `update:${updateId}`;
     const outcome = await deps.updates.once(updateId, lockKey, (claim) => {
       ctx.api.config.use(fenceApi(claim));
-      return withClaim(claim, next);
+      return ctx.chat?.type === 'private' ? deps.claims.during(String(ctx.chat.id), claim, next) : next();
     });
     if (!outcome.handled) deps.log.warn({ chat: ctx.chatRef, update: updateId, seen: outcome.seen }, 'redelivered update dropped');
     else if (outcome.rerun) deps.log.warn({ chat: ctx.chatRef, update: updateId }, 'update handled again: its first delivery stopped before acting');
   });
 
   if (deps.handoffSetup) {
-    const { store: handoffStore, config: handoffConfig, minutesPerCase, adminIds, now } = deps.handoffSetup;
-    // What the handoff writes or sends while an update is handled counts as that update acting.
-    const store = fenced(handoffStore, HANDOFF_STORE_READS);
-    const api = fenced(bot.api, isReadOnlyApiMethod);
-    const service = new HandoffService({ store, api, translator: deps.translator, log: deps.log, config: handoffConfig, now });
+    const { store, config: handoffConfig, minutesPerCase, adminIds, now } = deps.handoffSetup;
+    const service = new HandoffService({ store, api: bot.api, translator: deps.translator, log: deps.log, config: handoffConfig, now });
     deps.handoff = { service, hours: handoffConfig.hours, minutesPerCase, groupId: handoffConfig.groupId, adminIds, supervisorIds: handoffConfig.supervisorIds };
     guarded.use(operatorsComposer({ service, groupId: handoffConfig.groupId, adminIds, supervisorIds: handoffConfig.supervisorIds, staffLang: handoffConfig.staffLang }));
   }
@@ -87,7 +83,8 @@ export function createBot(token: string, deps: BotDeps, config: BotConfig<BotCon
   privateOnly.use(
     session<SessionData, BotContext>({
       initial: () => ({}),
-      storage: fenced(deps.sessions, SESSION_READS),
+      // A session write counts as the update acting (keyed by the chat, as the claim is).
+      storage: deps.claims.fence(deps.sessions, ['write', 'delete']),
       getSessionKey: (ctx) => (ctx.chat ? String(ctx.chat.id) : undefined),
     }),
   );
@@ -113,9 +110,6 @@ function fenceApi(claim: UpdateClaim): Transformer {
     return prev(method, payload, signal);
   };
 }
-
-const SESSION_READS = ['read', 'has', 'readAllKeys', 'readAllValues', 'readAllEntries'];
-const HANDOFF_STORE_READS = ['get', 'openCaseOf', 'caseOfTopic', 'waiting', 'placeInLine', 'casesOf', 'auditTrail', 'unsentRelays', 'granted', 'stats'] satisfies (keyof HandoffStore)[];
 
 /** A command for us ("/start", "/start@us", not "/start@another_bot") or a mention of us. */
 function addressedToUs(text: string, username: string): boolean {

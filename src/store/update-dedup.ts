@@ -26,7 +26,6 @@
  * given back with it: a private chat's updates queue on the chat lock anyway;
  * any other update (the operators' group) takes a lock of its own update id.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { MemoryChatLock, type LeaseHooks, type RedisChatLock } from './chat-lock.js';
 import type { Redis } from './redis.js';
 
@@ -231,49 +230,61 @@ export class MemoryUpdateDedup implements UpdateDedup {
 }
 
 /*
- * The fence: writes and Bot API calls made while an update is handled record
- * that it has acted, so a crash after that point cannot make it run twice.
- * Outside an update (durable timers, the relay outbox) it does nothing.
+ * The fence: what an update does that must not happen twice records first that
+ * it has acted. Bot API calls are fenced on the update's own Api (createBot);
+ * writes of a chat's dialog and session here, by the chat they are for: a
+ * process handles one update of a chat at a time (the chat lock), so the chat
+ * key names the claim. (Not AsyncLocalStorage: on Node 20 it slowed every update
+ * by about a quarter.) The handoff store is not fenced: it is idempotent on its
+ * own (a second open case is refused, status changes compare versions, relays
+ * are deduplicated by update id), so running an update again cannot double it.
  */
+export class ChatClaims {
+  private readonly running = new Map<string, UpdateClaim>();
 
-const handling = new AsyncLocalStorage<UpdateClaim>();
+  /** Runs `fn` as the handling of `claim`, the update of the chat `chatKey`. */
+  async during<T>(chatKey: string, claim: UpdateClaim, fn: () => Promise<T>): Promise<T> {
+    this.running.set(chatKey, claim);
+    try {
+      return await fn();
+    } finally {
+      if (this.running.get(chatKey) === claim) this.running.delete(chatKey);
+    }
+  }
 
-/** Runs `fn` as the handling of the update `claim` stands for. */
-export function withClaim<T>(claim: UpdateClaim, fn: () => Promise<T>): Promise<T> {
-  return handling.run(claim, fn);
-}
+  /** Records that the update the chat is handling has acted; outside an update (timers, the CLI) it does nothing. */
+  async commit(chatKey: string): Promise<void> {
+    await this.running.get(chatKey)?.commit();
+  }
 
-/** Call before anything that must not happen twice. */
-export async function beforeEffect(): Promise<void> {
-  await handling.getStore()?.commit();
-}
-
-/**
- * `target` with every method except `reads` calling beforeEffect() first. Methods
- * run on the target itself (private fields keep working). A method not listed as
- * a read counts as an act: when unsure, drop a redelivery rather than run it twice.
- */
-export function fenced<T extends object>(target: T, reads: readonly string[] | ((name: string) => boolean)): T {
-  const isRead = typeof reads === 'function' ? reads : (name: string) => reads.includes(name);
-  const wrapped = new Map<PropertyKey, unknown>();
-  return new Proxy(target, {
-    get(obj, name) {
-      const value: unknown = Reflect.get(obj, name, obj);
-      if (typeof value !== 'function' || typeof name !== 'string' || name === 'constructor') return value;
-      const method = value as (...args: unknown[]) => unknown;
-      if (isRead(name)) return method.bind(obj);
-      let fn = wrapped.get(name) as ((...args: unknown[]) => Promise<unknown>) | undefined;
-      if (fn === undefined || (fn as { original?: unknown }).original !== method) {
-        const fence = async (...args: unknown[]) => {
-          await beforeEffect();
-          return method.apply(obj, args);
-        };
-        fn = Object.assign(fence, { original: method });
-        wrapped.set(name, fn);
-      }
-      return fn;
-    },
-  });
+  /**
+   * `store` with the methods `writes` (each takes the chat key first) committing
+   * the chat's update before they run. Everything else is the store itself.
+   */
+  fence<T extends object>(store: T, writes: readonly (keyof T & string)[]): T {
+    const wrapped = new Map<string, { original: unknown; fenced: unknown }>();
+    return new Proxy(store, {
+      get: (target, name) => {
+        const value: unknown = Reflect.get(target, name, target);
+        if (typeof value !== 'function') return value;
+        const method = value as (...args: unknown[]) => unknown;
+        if (typeof name !== 'string' || !(writes as readonly string[]).includes(name)) return method.bind(target);
+        let entry = wrapped.get(name);
+        if (entry?.original !== method) {
+          // Looked up on each call, so a method replaced later (a benchmark's timer) is fenced too.
+          entry = {
+            original: method,
+            fenced: async (key: unknown, ...rest: unknown[]) => {
+              await this.commit(String(key));
+              return method.call(target, key, ...rest);
+            },
+          };
+          wrapped.set(name, entry);
+        }
+        return entry.fenced;
+      },
+    });
+  }
 }
 
 /** Bot API methods that only read (getMe, getChat, getChatMember…): everything else acts. */

@@ -3,13 +3,11 @@ import { setImmediate as nextMacrotask, setTimeout as sleep } from 'node:timers/
 import { MemoryChatLock, RedisChatLock, tryAcquireLease } from '../../src/store/chat-lock.js';
 import type { Redis } from '../../src/store/redis.js';
 import {
+  ChatClaims,
   DAY_SECONDS,
   MemoryUpdateDedup,
   RedisUpdateDedup,
-  beforeEffect,
-  fenced,
   updateDedupStats,
-  withClaim,
   type UpdateDedup,
 } from '../../src/store/update-dedup.js';
 import { connectTestRedis, deleteKeysWithPrefix, uniquePrefix } from '../helpers/redis-client.js';
@@ -154,45 +152,56 @@ describe.each(twins)('update dedup contract: $name', ({ make }) => {
   });
 });
 
-describe('the fence', () => {
-  it('records the update as acting before the first write of a fenced store, and not for reads', async () => {
+describe('the fence (ChatClaims)', () => {
+  /** A dialog-like store that logs what it is asked. */
+  const loggingStore = (log: string[]) => ({
+    async load(key: string) {
+      log.push(`load ${key}`);
+    },
+    async save(key: string) {
+      log.push(`save ${key}`);
+    },
+  });
+
+  it("records the chat's update as acting before a write, not before a read; a failure after that is final", async () => {
     const dedup = new MemoryUpdateDedup();
+    const claims = new ChatClaims();
     const log: string[] = [];
-    const store = fenced(
-      {
-        async load() {
-          log.push('load');
-        },
-        async save() {
-          log.push('save');
-        },
-      },
-      ['load'],
-    );
+    const store = claims.fence(loggingStore(log), ['save']);
     const id = freshId();
     const outcome = dedup.once(id, chatKey(8), (claim) =>
-      withClaim(
-        {
-          commit: async () => {
-            log.push('commit');
-            await claim.commit();
-          },
-        },
-        async () => {
-          await store.load();
-          await store.save();
-          await store.save();
-          throw new Error('crash after saving');
-        },
-      ),
+      claims.during('8', { commit: async () => (log.push('commit'), await claim.commit()) }, async () => {
+        await store.load('8');
+        await store.save('8');
+        await store.save('8');
+        throw new Error('crash after saving');
+      }),
     );
     await expect(outcome).rejects.toThrow('crash after saving');
-    expect(log).toEqual(['load', 'commit', 'save', 'commit', 'save']);
+    expect(log).toEqual(['load 8', 'commit', 'save 8', 'commit', 'save 8']);
     expect(await dedup.once(id, chatKey(8), async () => 'again')).toEqual({ handled: false, seen: 'done' });
   });
 
-  it('does nothing outside an update (timers, the outbox)', async () => {
-    await expect(beforeEffect()).resolves.toBeUndefined();
+  it("does not touch another chat's update, nor anything outside an update (timers, the CLI)", async () => {
+    const claims = new ChatClaims();
+    const log: string[] = [];
+    const store = claims.fence(loggingStore(log), ['save']);
+    await claims.during('1', { commit: async () => void log.push('commit 1') }, async () => {
+      await store.save('2');
+    });
+    await store.save('1');
+    expect(log).toEqual(['save 2', 'save 1']);
+  });
+
+  it('fences a method replaced after wrapping (a benchmark timing it), and keeps the rest of the store', async () => {
+    const claims = new ChatClaims();
+    const log: string[] = [];
+    const raw = { ...loggingStore(log), extra: 42 };
+    const store = claims.fence(raw, ['save']);
+    store.save = async (key: string) => void log.push(`timed save ${key}`);
+    await claims.during('3', { commit: async () => void log.push('commit') }, () => store.save('3'));
+    expect(log).toEqual(['commit', 'timed save 3']);
+    expect(store.extra).toBe(42);
   });
 });
 
