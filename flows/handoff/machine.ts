@@ -98,6 +98,8 @@ export const handoffMachine = setup({
     family_unreachable: {
       on: {
         FAMILY_RETURNED: [{ guard: 'hasOperator', target: 'claimed' }, { target: 'waiting' }],
+        // The holder lost the role: when the family comes back, they go to the line.
+        RELEASE: { actions: 'dropOperator' },
         CLOSE: { target: 'closed', actions: 'setOutcome' },
         FORGET: { target: 'closed', actions: 'setOutcome' },
       },

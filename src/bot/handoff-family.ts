@@ -141,8 +141,8 @@ export function handoffFamilyComposer(): Composer<BotContext> {
 
   chats.callbackQuery(/^hf\|([A-Z0-9]{4,8})\|([01])$/, async (ctx) => {
     const rec = await h(ctx).service.store.get(ctx.match[1]!);
-    // Only the family of that case can rate it, once it is closed.
-    if (rec && rec.chatId === ctx.chat.id && rec.status === 'closed') {
+    // Only the family of that case can rate it, once it is closed (a closed case keeps only their pseudonym to check).
+    if (rec && rec.status === 'closed' && (await h(ctx).service.store.isFamilyOf(rec.id, ctx.chat.id))) {
       await h(ctx).service.store.audit(rec.id, { type: 'feedback', by: 'family', at: h(ctx).service.time(), detail: ctx.match[2] === '1' ? 'helped' : 'did_not_help' });
     }
     await ctx.answerCallbackQuery({ text: ctx.t('handoff.family.feedbackThanks') });
@@ -150,17 +150,8 @@ export function handoffFamilyComposer(): Composer<BotContext> {
   });
 
   chats.command('forget', async (ctx, next) => {
-    const service = h(ctx).service;
-    const rec = await service.store.openCaseOf(ctx.chat.id);
-    const talking = rec?.status === 'claimed';
-    if (rec && !talking) await service.close(rec.id, 'family', 'forgotten');
-    await service.store.forgetFamily(ctx.chat.id);
-    if (rec && talking) {
-      // The live conversation stays, as the family is told: it keeps the one thing it needs
-      // to reach them (the chat id, which forgetFamily strips); summary and phone are gone.
-      await service.store.setFields(rec.id, { chatId: ctx.chat.id });
-      await ctx.reply(ctx.t('handoff.family.forgetWhileTalking'));
-    }
+    // A live conversation goes on, as the family is told, and is erased when it ends.
+    if (await h(ctx).service.forget(ctx.chat.id)) await ctx.reply(ctx.t('handoff.family.forgetWhileTalking'));
     await next(); // the screening's own /forget erases the rest and confirms
   });
 

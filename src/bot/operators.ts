@@ -130,9 +130,22 @@ export function operatorsComposer(opts: OperatorsOptions): Composer<BotContext> 
       const m = /^(operator|supervisor)\s+(\d{3,15})$/.exec(ctx.match.trim());
       if (!m) return void (await ctx.reply(t('ops:grantUsage', { command })));
       const [, which, id] = m as unknown as [string, 'operator' | 'supervisor', string];
-      if (grant) await service.store.grantRole(which, Number(id));
-      else await service.store.revokeRole(which, Number(id));
-      await ctx.reply(t(grant ? 'ops:granted' : 'ops:revoked', { role: which, id }));
+      const userId = Number(id);
+      if (grant) {
+        await service.store.grantRole(which, userId);
+        return void (await ctx.reply(t('ops:granted', { role: which, id })));
+      }
+      // The configuration is the truth for configured ids: a run-time revocation would be undone by
+      // the next restart, or silently override it. Say so instead of answering "revoked".
+      const configured = which === 'operator' ? service.operatorIds() : opts.supervisorIds;
+      if (configured.includes(userId)) {
+        return void (await ctx.reply(t('ops:revokeConfigured', { role: which, id, variable: which === 'operator' ? 'OPERATOR_IDS' : 'SUPERVISOR_IDS' })));
+      }
+      if (!(await service.store.granted(which)).includes(userId)) return void (await ctx.reply(t('ops:revokeNotGranted', { role: which, id })));
+      await service.store.revokeRole(which, userId);
+      // Someone with no role left cannot answer the families they hold: those cases go back to the line.
+      const released = (await role(userId)) ? 0 : await service.releaseHeldBy(userId, ctx.from!.id);
+      await ctx.reply([t('ops:revoked', { role: which, id }), ...(released ? [t('ops:casesReleased', { n: released })] : [])].join('\n'));
     });
   }
 
@@ -142,14 +155,20 @@ export function operatorsComposer(opts: OperatorsOptions): Composer<BotContext> 
     const m = prompt?.from?.id === ctx.me.id ? /#([A-Z0-9]{4,8})/.exec(prompt.text ?? '') : null;
     if (!m || !prompt?.text?.startsWith('📝')) return next();
     if (!(await role(ctx.from.id))) return refuse(ctx, 'note');
-    await service.note(m[1]!, ctx.from.id, ctx.message.text);
-    await ctx.reply(en(ctx)('ops:noteSaved'), { message_thread_id: ctx.message.message_thread_id });
+    const kept = await service.note(m[1]!, ctx.from.id, ctx.message.text);
+    await ctx.reply(en(ctx)(kept ? 'ops:noteSaved' : 'ops:noteNotKept'), { message_thread_id: ctx.message.message_thread_id });
   });
 
-  // Anything written in a case topic: relayed to the family only from the operator who holds the case.
+  // Anything written in a case topic: relayed to the family only from the operator who holds the
+  // case and still has a role (revoked, or removed from the configuration, they may still be the holder).
   group.on('message', async (ctx) => {
     const topicId = ctx.message.message_thread_id;
     if (!topicId || !ctx.message.is_topic_message || ctx.from.is_bot) return;
+    if (!(await role(ctx.from.id))) {
+      // Others' words in a topic stay internal, as always; a holder without a role is told and logged.
+      if ((await service.store.caseOfTopic(topicId))?.operatorId === ctx.from.id) await refuse(ctx, 'message to the family without a role');
+      return;
+    }
     await service.fromTopic(topicId, ctx.from.id, ctx.update.update_id, ctx.message.message_id);
   });
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { loadParamsFile } from '../catalogue/load.js';
-import { isoDate, params as paramsSchema } from '../catalogue/schema.js';
+import { caseParams, isoDate } from '../catalogue/schema.js';
 import { evaluate } from '../engine/evaluate.js';
 import { FactsError, readFacts } from '../engine/facts.js';
 import { mergeParams } from '../engine/params.js';
@@ -35,7 +35,7 @@ const caseSchema = z.strictObject({
   name: z.string().min(1),
   date: z.union([isoDate, z.date().transform((d) => d.toISOString().slice(0, 10))]),
   facts: z.record(z.string(), z.unknown()).nullable().transform((f) => f ?? {}),
-  params: paramsSchema.optional(),
+  params: caseParams.optional(),
   expect: expectSchema,
   note: z.string().optional(),
 });

@@ -74,6 +74,7 @@ export function loadCatalogue(opts: LoadOptions = {}): Catalogue {
     grounds: readList(file('grounds.yaml'), schema.rule),
     benefits: readList(file('benefits.yaml'), schema.rule),
     services: readList(file('services.yaml'), schema.service),
+    documents: readList(file('documents.yaml'), schema.document),
     topics: readList(file('topics.yaml'), schema.topic),
     safety: check(schema.safety, readYaml(file('safety.yaml')), file('safety.yaml')),
     contacts: readList(file('contacts.yaml'), schema.contact),
@@ -103,6 +104,13 @@ function crossCheck(c: Catalogue, file: (name: string) => string): void {
     }
     if ('perCapitaIncomeBelow' in cond) {
       if (!(cond.perCapitaIncomeBelow in c.params)) fail(`unknown parameter ${cond.perCapitaIncomeBelow}`);
+      return;
+    }
+    if ('sum' in cond) {
+      for (const id of [...cond.sum, ...(cond.within ? [cond.within] : [])]) {
+        if (!facts.has(id)) fail(`unknown fact ${id}`);
+        if (facts.get(id)!.type !== 'int') fail(`fact ${id} is not a number, so it cannot be summed`);
+      }
       return;
     }
     const def = facts.get(cond.fact);
@@ -143,9 +151,12 @@ function crossCheck(c: Catalogue, file: (name: string) => string): void {
     if (!(DANGER_KINDS as readonly string[]).includes(kind)) throw new CatalogueError(`${file('safety.yaml')}: disclosure: ${id}: ${kind} is not a kind of danger (${DANGER_KINDS.join(', ')})`);
   }
   const contacts = new Set(c.contacts.map((k) => k.id));
+  const documents = new Set(c.documents.map((d) => d.id));
   for (const r of [...c.grounds, ...c.benefits]) {
     const unknown = r.contacts?.find((id) => !contacts.has(id));
     if (unknown) throw new CatalogueError(`entry ${r.id}: unknown contact ${unknown} (contacts.yaml)`);
+    const unlisted = r.documents.find((id) => !documents.has(id));
+    if (unlisted) throw new CatalogueError(`${file(c.grounds.includes(r) ? 'grounds.yaml' : 'benefits.yaml')}: entry ${r.id}: unknown document ${unlisted} (documents.yaml)`);
   }
 }
 
@@ -165,7 +176,8 @@ export function catalogueKeys(c: Catalogue): string[] {
       ...(f.sensitive ? [`facts:${f.id}.why`] : []),
       ...(f.type === 'enum' ? (f.values ?? []).map((v) => `facts:${f.id}.values.${v}`) : []),
     ]),
-    ...[...new Set(rules.flatMap((r) => r.documents))].map((d) => `documents:${d}`),
+    ...[...new Set([...rules.flatMap((r) => r.documents), ...c.documents.map((d) => d.id)])].map((d) => `documents:${d}`),
+    ...[...new Set(c.services.flatMap((s) => s.forms ?? []))].map((f) => `forms:${f}`),
     ...[...new Set(rules.flatMap((r) => r.apply))].map((p) => `places:${p}`),
     ...c.contacts.flatMap((k) => [`contacts:${k.id}.name`, `contacts:${k.id}.purpose`]),
     ...[...new Set(rules.map((r) => sourceKey(r.source.doc)))],

@@ -18,6 +18,7 @@ export const condition: z.ZodType<Condition> = z.lazy(() =>
     z.strictObject({ benefit: z.string() }),
     z.strictObject({ anyGround: z.literal(true) }),
     z.strictObject({ perCapitaIncomeBelow: z.string() }),
+    z.strictObject({ sum: z.array(z.string()).min(2), gte: z.number().int(), within: z.string().optional() }),
     z
       .strictObject({
         fact: z.string(),
@@ -67,7 +68,9 @@ export const rule = z.strictObject({
   validTo: isoDate.optional(),
 });
 
-export const service = z.strictObject({ id: z.string(), forGrounds: z.array(z.string()) });
+export const service = z.strictObject({ id: z.string(), forGrounds: z.array(z.string()), forms: z.array(z.string().regex(/^[a-z][a-z0-9_]*$/)).optional() });
+/** documents.yaml: what rules ask families to bring; `verified: false` until a content owner confirms an entry against a source. */
+export const document = z.strictObject({ id: z.string().regex(/^[a-z][a-z0-9_]*$/), verified: z.boolean(), reference: z.string().min(1).optional() });
 export const topic = z.strictObject({ id: z.string().regex(/^[a-z][a-z0-9_]*$/) });
 
 export const contact = z.strictObject({
@@ -90,6 +93,14 @@ export const datedValue = z.strictObject({
 });
 
 export const params = z.record(z.string(), z.record(z.string(), z.array(datedValue)).nullable().transform((v) => v ?? {}));
+
+/**
+ * A parameter entry in a case file (SPEC §6): only `from` and `value` are needed;
+ * `reference` defaults to "case file" and `verified` to false (an unverified value is
+ * the safe default). A parameters file for a running bot keeps `reference` required.
+ */
+export const caseDatedValue = datedValue.extend({ reference: z.string().default('case file'), verified: z.boolean().default(false) });
+export const caseParams = z.record(z.string(), z.record(z.string(), z.array(caseDatedValue)).nullable().transform((v) => v ?? {}));
 
 export const safety = z.strictObject({ urgent: condition, emergency: condition, disclosure: z.record(z.string(), z.string()) });
 export const meta = z.strictObject({ rulesVersion: z.string().min(1) });

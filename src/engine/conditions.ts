@@ -65,6 +65,7 @@ export function evaluateCondition(cond: Condition, ctx: EvalContext): Outcome {
   if ('benefit' in cond) return fromRule(ctx, cond.benefit);
   if ('anyGround' in cond) return combine([...ctx.grounds.keys()].map((id) => fromRule(ctx, id)), 'any');
   if ('perCapitaIncomeBelow' in cond) return perCapitaIncomeBelow(cond.perCapitaIncomeBelow, ctx);
+  if ('sum' in cond) return sumAtLeast(cond, ctx);
   return factTest(cond, ctx);
 }
 
@@ -96,6 +97,31 @@ function fromRule(ctx: EvalContext, id: string): Outcome {
 }
 
 type FactCondition = Extract<Condition, { fact: string }>;
+
+/**
+ * The sum of whole-number facts ≥ n. The parts known so far decide it when they
+ * already reach n, or when even the largest values the others may take (their
+ * `max`, and what is left of `within`, the count they are among) cannot;
+ * otherwise the unknown parts are what could still decide it (and `within`, which
+ * could only make it false). A part that reads `unknown` (or is not asked)
+ * counts as undecided, never as 0.
+ */
+function sumAtLeast(cond: Extract<Condition, { sum: string[] }>, ctx: EvalContext): Outcome {
+  const n = cond.gte;
+  const reads = cond.sum.map((id) => ({ id, read: readFact(id, ctx) }));
+  const known = reads.filter((r) => typeof r.read.value === 'number');
+  const open = reads.filter((r) => typeof r.read.value !== 'number');
+  const total = known.reduce((s, r) => s + (r.read.value as number), 0);
+  const because = known.flatMap((r) => r.read.because);
+  if (total >= n) return decided('T', because);
+  const bound = cond.within ? readFact(cond.within, ctx) : undefined;
+  const room = open.reduce((s, r) => s + (ctx.factDefs.get(r.id)?.max ?? Infinity), 0);
+  if (total + room < n) return decided('F', because);
+  if (typeof bound?.value === 'number' && bound.value < n) return decided('F', [...because, ...bound.because]);
+  const o = undecided(open.flatMap((r) => [...r.read.missing]));
+  if (bound && bound.value === undefined) for (const m of bound.missing) o.toFalse.add(m);
+  return o;
+}
 
 /** What other answers say about a fact: a closed gate or an implication. */
 function derivations(def: FactDef | undefined): { when: Condition; value: string | number }[] {

@@ -3,7 +3,8 @@
  * true = "yes"), strict everywhere else. Nothing is guessed: a value outside a
  * fact's domain is an error that names the fact and what it expects.
  */
-import type { Catalogue, FactDef, Facts, FactValue } from './types.js';
+import { evaluateCondition, type EvalContext } from './conditions.js';
+import type { Catalogue, FactDef, Facts, FactValue, Reason } from './types.js';
 
 export interface FactProblem {
   fact: string;
@@ -76,9 +77,37 @@ export function readFacts(input: unknown, catalogue: Catalogue): Facts {
     if (value === undefined) problems.push({ fact: id, message: `got ${JSON.stringify(raw)}, expected ${describeExpected(def, catalogue)}` });
     else facts[id] = value;
   }
-  problems.push(...crossCheck(facts));
+  problems.push(...crossCheck(facts), ...impliedConflicts(facts, catalogue));
   if (problems.length) throw new FactsError(problems);
   return facts;
+}
+
+/**
+ * Explicit answers that contradict what other answers imply (facts.yaml `impliedBy`):
+ * `household_members: 2` with `lives_alone: "yes"`. The engine would use the implied
+ * value, so the explicit one would be silently overwritten; instead it is an error that
+ * names both facts. "unknown" contradicts nothing.
+ */
+export function impliedConflicts(facts: Facts, catalogue: Catalogue): FactProblem[] {
+  const problems: FactProblem[] = [];
+  const factDefs = new Map(catalogue.facts.map((f) => [f.id, f]));
+  for (const def of catalogue.facts) {
+    const given = facts[def.id];
+    if (given === undefined || given === 'unknown' || !def.impliedBy?.length) continue;
+    const others = { ...facts };
+    delete others[def.id];
+    const ctx: EvalContext = { facts: others, catalogue, factDefs, date: '', grounds: new Map(), benefits: new Map(), outcomes: new Map(), readCache: new Map() };
+    for (const implied of def.impliedBy) {
+      const o = evaluateCondition(implied.when, ctx);
+      if (o.truth !== 'T' || String(implied.value) === String(given)) continue;
+      const by = o.because.filter((r): r is Extract<Reason, { fact: string }> => 'fact' in r);
+      const said = by.map((r) => `${r.fact}: ${JSON.stringify(r.value)}`).join(', ');
+      problems.push({ fact: def.id, message: `got ${JSON.stringify(given)}, but ${said} implies ${JSON.stringify(implied.value)}` });
+      for (const r of by) problems.push({ fact: r.fact, message: `${JSON.stringify(r.value)} implies ${def.id}: ${JSON.stringify(implied.value)}, but ${def.id} is ${JSON.stringify(given)}` });
+      break;
+    }
+  }
+  return problems;
 }
 
 /** Counts that cannot be true together (children among household members, and so on). */
@@ -97,6 +126,13 @@ export function crossCheck(facts: Facts): FactProblem[] {
   }
   if (household !== undefined && able !== undefined && able > household) {
     problems.push({ fact: 'able_bodied_members', message: `${able} is more than the ${household} household members` });
+  }
+  const students = n('children_full_time_students_under_23');
+  if (household !== undefined && students !== undefined && students + (children ?? 0) > household) {
+    problems.push({
+      fact: 'children_full_time_students_under_23',
+      message: `${students} students${children ? ` and ${children} children` : ''} are more than the ${household} household members (they live with the family, so they are counted among them)`,
+    });
   }
   return problems;
 }

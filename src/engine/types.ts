@@ -18,7 +18,13 @@ export type Condition =
   | { ground: string }
   | { benefit: string }
   | { anyGround: true }
-  | { perCapitaIncomeBelow: string };
+  | { perCapitaIncomeBelow: string }
+  /**
+   * The sum of whole-number facts is at least `gte` (e.g. minors plus grown-up children in
+   * full-time study ≥ 4). `within`: a count the parts are among (household members), so the
+   * sum can never exceed it.
+   */
+  | { sum: string[]; gte: number; within?: string };
 
 export interface FactDef {
   id: string;
@@ -65,6 +71,15 @@ export interface Rule {
 export interface ServiceDef {
   id: string;
   forGrounds: string[];
+  /** Forms of help this type is given in (seed 004, health sector: consultation, home visits, …); texts in locales/<lang>/forms.json. */
+  forms?: string[];
+}
+
+/** A document a rule asks for (rules' `documents`), with whether a content owner has confirmed it against a source. */
+export interface DocumentDef {
+  id: string;
+  verified: boolean;
+  reference?: string;
 }
 
 export interface Contact {
@@ -95,6 +110,8 @@ export interface Catalogue {
   grounds: Rule[];
   benefits: Rule[];
   services: ServiceDef[];
+  /** The documents rules ask for (documents.yaml): `verified: false` until a content owner confirms them. */
+  documents: DocumentDef[];
   /** Life-event topics, in the order the topics screen shows them. */
   topics: { id: string }[];
   /** `disclosure`: facts whose "yes" brings help at once, each with the kind of danger it discloses (danger-cues.yaml kinds). */

@@ -41,6 +41,8 @@ export function caseCard(rec: CaseRecord, t: T, now: number): string {
   }
   if (rec.callbackPhone) lines.push('', `${t('ops:card.callback')}: ${rec.callbackPhone}`);
   if (rec.outcome) lines.push('', `${t('ops:card.outcome')}: ${t(`ops:outcomes.${rec.outcome}`)}`);
+  // The outcome "forgotten" already says it; otherwise the operators learn the family withdrew from the card itself.
+  if (rec.withdrawn && rec.outcome !== 'forgotten') lines.push('', t(rec.status === 'closed' ? 'ops:card.withdrawn' : 'ops:card.withdrawnOpen'));
   lines.push('', t('ops:card.reportingDuty'));
   return lines.join('\n');
 }

@@ -8,6 +8,7 @@
  * version, chatId, operatorId, topicId, urgent, timestamps); `snapshot` and
  * `summary` are JSON.
  */
+import { createHmac } from 'node:crypto';
 import type { CasePatch } from './store.js';
 import type { AuditEvent, CaseRecord, DueTimer, RelayEntry, TimerKind } from './types.js';
 
@@ -36,6 +37,7 @@ const FIELD_KINDS: Record<keyof CaseRecord, Kind> = {
   closedAt: 'number',
   outcome: 'string',
   toldPlace: 'number',
+  withdrawn: 'boolean',
 };
 
 export type CaseHash = Record<string, string>;
@@ -160,3 +162,19 @@ export const DAY_SECONDS = 24 * 60 * 60;
 export function byCreated(a: CaseRecord, b: CaseRecord): number {
   return a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
+
+/**
+ * The family's pseudonym in key names and in closed cases: a keyed hash of the
+ * chat id, so neither a key name nor a closed case shows who the family is, and
+ * without the salt a chat id cannot be turned into its key. Differs from the
+ * log's chatRef, so log lines and keys cannot be joined by equal strings.
+ */
+export function familyRef(salt: string, chatId: number): string {
+  return createHmac('sha256', salt).update(`family:${chatId}`).digest('hex').slice(0, 24);
+}
+
+/** Fields /forget erases from a case, besides the pseudonym; note texts in the audit go too (their type and time stay). */
+export const PERSONAL_FIELDS = ['chatId', 'callbackPhone', 'summary', 'consentAt', 'region'] as const satisfies readonly (keyof CaseRecord)[];
+
+/** The audit event types whose detail is free text someone typed (erased by /forget). */
+export const FREE_TEXT_EVENTS = ['note'];

@@ -8,6 +8,7 @@
  * Not mirrored: key TTLs (nothing here outlives the process anyway). The
  * stats window is mirrored, since it changes what stats() returns.
  */
+import { randomBytes } from 'node:crypto';
 import {
   byCreated,
   DAY_SECONDS,
@@ -20,7 +21,10 @@ import {
   encodePatch,
   encodeRecord,
   encodeRelay,
+  familyRef,
+  FREE_TEXT_EVENTS,
   isHeld,
+  PERSONAL_FIELDS,
   lineScore,
   TIMER_KINDS,
   timerMember,
@@ -35,6 +39,8 @@ export interface MemoryHandoffStoreOptions {
   ttlSeconds?: number;
   /** Milliseconds clock for setFields (Redis uses Date.now() there too). */
   now?: () => number;
+  /** Secret for the families' pseudonyms, as RedisHandoffStore's; random per store by default. */
+  salt?: string;
 }
 
 type Role = 'operator' | 'supervisor';
@@ -80,17 +86,17 @@ function applied(before: CaseHash, change: HashChange): CaseHash {
   return after;
 }
 
-function normalize(after: CaseHash, at: string): void {
-  if (after.status === 'waiting' && after.enqueuedAt === undefined) after.enqueuedAt = at;
-}
 
 export class MemoryHandoffStore implements HandoffStore {
   private readonly cases = new Map<string, CaseHash>();
   private readonly auditTrails = new Map<string, string[]>();
   private readonly pending = new Map<string, string[]>();
   private readonly line = new SortedSet();
+  /** Keyed by the family's pseudonym, as the Redis keys are. */
   private readonly families = new Map<string, string>();
   private readonly familyCases = new Map<string, Set<string>>();
+  private readonly announced = new Map<string, number>();
+  private readonly copies = new Map<string, number[]>();
   private readonly topics = new Map<string, string>();
   private readonly operatorCases = new Map<string, Set<string>>();
   private readonly relaySeen = new Set<string>();
@@ -101,25 +107,32 @@ export class MemoryHandoffStore implements HandoffStore {
   private readonly statSets = new Map<StatName, SortedSet>();
   private readonly windowMs: number;
   private readonly now: () => number;
+  private readonly salt: string;
 
   constructor(options: MemoryHandoffStoreOptions = {}) {
     this.windowMs = (options.ttlSeconds ?? 90 * DAY_SECONDS) * 1000;
     this.now = options.now ?? Date.now;
+    this.salt = options.salt ?? randomBytes(32).toString('hex');
+  }
+
+  private ref(chatId: number): string {
+    return familyRef(this.salt, chatId);
   }
 
   async create(rec: CaseRecord, event: AuditEvent): Promise<boolean> {
     if (this.cases.has(rec.id)) return false;
     const hash = encodeRecord(rec);
+    if (rec.chatId !== undefined) hash.familyRef = this.ref(rec.chatId);
     const ev = encodeEvent(event);
-    if (hash.chatId !== undefined && hash.status !== 'closed') {
-      const current = this.families.get(hash.chatId);
+    if (hash.familyRef !== undefined && hash.status !== 'closed') {
+      const current = this.families.get(hash.familyRef);
       if (current !== undefined) {
         const status = this.cases.get(current)?.status;
         if (status !== undefined && status !== 'closed') return false;
-        this.families.delete(hash.chatId);
+        this.families.delete(hash.familyRef);
       }
     }
-    normalize(hash, ev.at!);
+    this.normalize(rec.id, hash, ev.at!);
     this.cases.set(rec.id, hash);
     this.reindex(rec.id, {}, hash, ev.at!);
     this.stat('created', Number(hash.createdAt), rec.id, ev.at!);
@@ -133,9 +146,13 @@ export class MemoryHandoffStore implements HandoffStore {
   }
 
   async openCaseOf(chatId: number): Promise<CaseRecord | undefined> {
-    const id = this.families.get(String(chatId));
+    const id = this.families.get(this.ref(chatId));
     const rec = id === undefined ? undefined : await this.get(id);
     return rec && rec.status !== 'closed' && rec.chatId === chatId ? rec : undefined;
+  }
+
+  async isFamilyOf(caseId: string, chatId: number): Promise<boolean> {
+    return this.cases.get(caseId)?.familyRef === this.ref(chatId);
   }
 
   async caseOfTopic(topicId: number): Promise<CaseRecord | undefined> {
@@ -173,7 +190,7 @@ export class MemoryHandoffStore implements HandoffStore {
     if (before === undefined) return;
     const at = String(this.now());
     const after = applied(before, change);
-    normalize(after, at);
+    this.normalize(caseId, after, at);
     this.cases.set(caseId, after);
     this.reindex(caseId, before, after, at);
   }
@@ -182,11 +199,38 @@ export class MemoryHandoffStore implements HandoffStore {
   private apply(caseId: string, before: CaseHash, change: HashChange, ev: Record<string, string>): CaseHash {
     const after = applied(before, change);
     after.version = String(Number(before.version) + 1);
-    normalize(after, ev.at!);
+    this.normalize(caseId, after, ev.at!);
     this.cases.set(caseId, after);
     this.reindex(caseId, before, after, ev.at!);
     this.appendAudit(caseId, ev);
     return after;
+  }
+
+  /** The Lua normalize(). */
+  private normalize(id: string, after: CaseHash, at: string): void {
+    if (after.status === 'waiting' && after.enqueuedAt === undefined) after.enqueuedAt = at;
+    if (after.status === 'closed') {
+      delete after.chatId;
+      if (after.withdrawn === '1') this.erase(id, after);
+    }
+  }
+
+  /** The Lua erase(). */
+  private erase(id: string, rec: CaseHash): void {
+    if (rec.familyRef !== undefined) this.announced.delete(rec.familyRef);
+    for (const field of ['familyRef', ...PERSONAL_FIELDS]) delete rec[field];
+    rec.withdrawn = '1';
+    this.pending.delete(id);
+    const trail = this.auditTrails.get(id);
+    if (trail === undefined) return;
+    this.auditTrails.set(
+      id,
+      trail.map((raw) => {
+        const ev = JSON.parse(raw) as Record<string, string>;
+        if (FREE_TEXT_EVENTS.includes(ev.type!)) delete ev.detail;
+        return JSON.stringify(ev);
+      }),
+    );
   }
 
   /** The Lua reindex(), line by line. */
@@ -199,15 +243,16 @@ export class MemoryHandoffStore implements HandoffStore {
     if (heldBefore !== undefined && heldBefore !== heldAfter) this.operatorCases.get(heldBefore)?.delete(id);
     if (heldAfter !== undefined) getOrCreate(this.operatorCases, heldAfter, () => new Set()).add(id);
 
-    if (before.chatId !== undefined && (before.chatId !== after.chatId || after.status === 'closed')) {
-      if (this.families.get(before.chatId) === id) this.families.delete(before.chatId);
+    if (before.familyRef !== undefined && (before.familyRef !== after.familyRef || after.status === 'closed')) {
+      if (this.families.get(before.familyRef) === id) this.families.delete(before.familyRef);
+      if (before.familyRef !== after.familyRef) this.familyCases.get(before.familyRef)?.delete(id);
     }
-    if (after.chatId !== undefined) {
+    if (after.familyRef !== undefined) {
       if (after.status !== 'closed') {
-        const current = this.families.get(after.chatId);
-        if (current === undefined || current === id) this.families.set(after.chatId, id);
+        const current = this.families.get(after.familyRef);
+        if (current === undefined || current === id) this.families.set(after.familyRef, id);
       }
-      getOrCreate(this.familyCases, after.chatId, () => new Set()).add(id);
+      getOrCreate(this.familyCases, after.familyRef, () => new Set()).add(id);
     }
 
     if (before.topicId !== undefined && before.topicId !== after.topicId) {
@@ -263,6 +308,24 @@ export class MemoryHandoffStore implements HandoffStore {
 
   async auditTrail(caseId: string): Promise<AuditEvent[]> {
     return (this.auditTrails.get(caseId) ?? []).map((raw) => decodeEvent(JSON.parse(raw) as Record<string, string>));
+  }
+
+  async keepCopy(caseId: string, messageId: number): Promise<void> {
+    getOrCreate(this.copies, caseId, () => []).push(messageId);
+  }
+
+  async takeCopies(caseId: string): Promise<number[]> {
+    const ids = this.copies.get(caseId) ?? [];
+    this.copies.delete(caseId);
+    return ids;
+  }
+
+  async claimAnnouncement(chatId: number, at: number, windowMs: number): Promise<boolean> {
+    const ref = this.ref(chatId);
+    const last = this.announced.get(ref);
+    if (last !== undefined && at - last < windowMs) return false;
+    this.announced.set(ref, at);
+    return true;
   }
 
   async keepPending(caseId: string, entry: RelayEntry): Promise<void> {
@@ -330,21 +393,36 @@ export class MemoryHandoffStore implements HandoffStore {
     };
   }
 
-  async forgetFamily(chatId: number): Promise<void> {
-    const chat = String(chatId);
-    const ids = new Set(this.familyCases.get(chat) ?? []);
-    const open = this.families.get(chat);
+  /** The Lua FORGET, step by step. */
+  async forgetFamily(chatId: number): Promise<string[]> {
+    const ref = this.ref(chatId);
+    const ids = new Set(this.familyCases.get(ref) ?? []);
+    const open = this.families.get(ref);
     if (open !== undefined) ids.add(open);
+    const touched: string[] = [];
+    const live = new Set<string>();
+    const erased = new Set<string>();
     for (const id of ids) {
-      const hash = this.cases.get(id);
-      if (hash) for (const field of ['chatId', 'callbackPhone', 'summary', 'consentAt']) delete hash[field];
-      this.pending.delete(id);
+      const rec = this.cases.get(id);
+      if (rec === undefined) continue;
+      if (rec.status === 'closed') {
+        this.erase(id, rec);
+        erased.add(id);
+      } else {
+        for (const field of ['callbackPhone', 'summary', 'consentAt', 'region']) delete rec[field];
+        rec.withdrawn = '1';
+        live.add(id);
+      }
+      touched.push(id);
     }
-    this.families.delete(chat);
-    this.familyCases.delete(chat);
+    this.familyCases.delete(ref);
+    this.announced.delete(ref);
+    if (live.size > 0) this.familyCases.set(ref, live);
+    else this.families.delete(ref);
     for (const [key, raw] of this.outbox) {
       const entry = decodeRelay(raw);
-      if (ids.has(entry.caseId) || entry.fromChatId === chatId) this.outbox.delete(key);
+      if (erased.has(entry.caseId) || (entry.fromChatId === chatId && !live.has(entry.caseId))) this.outbox.delete(key);
     }
+    return touched;
   }
 }

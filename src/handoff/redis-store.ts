@@ -7,8 +7,10 @@
  *   case:<id>:audit            stream audit trail, XADD fields type/by/at[/detail]                          TTL
  *   case:<id>:pending          list   RelayEntry JSON the family wrote while waiting                        TTL
  *   line                       zset   waiting cases; score = band·1e13 + enqueuedAt (band 0 urgent, 1 normal)
- *   family:<chatId>            string the family's open case id (released on close)                         TTL
- *   family:<chatId>:cases      set    every case of the family, for /forget                                 TTL
+ *   family:<ref>               string the family's open case id (released on close)                         TTL
+ *   family:<ref>:cases         set    every case of the family, for /forget                                 TTL
+ *   family:<ref>:announced     string when the family's last urgent case was announced              TTL the window
+ *   case:<id>:copies           list   group message ids of the family's messages copied into the topic     TTL
  *   topic:<topicId>            string case id of an operators' forum topic                                   TTL
  *   operator:<userId>:cases    set    cases the operator holds (status neither waiting nor closed)
  *   relay:seen:<key>           string dedup marker of a recorded relay (SET NX)                   TTL relayDedupSeconds
@@ -19,9 +21,14 @@
  *   roles:<role>               set    user ids granted at run time
  *   stats:created|claimed|closed  zset  member case id, score = when; trimmed to the TTL window
  *   stats:first_response       zset   member "<caseId>|<waitMs>", score = firstResponseAt
+ *   salt                       string the pseudonym salt when none is configured (random, made once)
  *
  * "TTL" = `ttlSeconds` (default 90 days), refreshed on every write, so personal
  * data (chat id, phone, summary, pending messages) never lives forever.
+ *
+ * <ref> is the family's pseudonym (codec familyRef: a keyed hash of the chat
+ * id), kept in the case hash as `familyRef`, so no key name holds a chat id. A
+ * case drops `chatId` when it closes; /forget drops `familyRef` as well.
  *
  * Every change that touches more than one key is one Lua script (create,
  * update, claim, setFields, takeDue, recordRelay, forgetFamily) or a MULTI
@@ -39,7 +46,7 @@
  * createClient time; stores take any connected client (src/store/redis.ts),
  * and a Redis restart that flushes the script cache is handled the same way.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Redis } from '../store/redis.js';
 import {
   byCreated,
@@ -53,6 +60,9 @@ import {
   encodePatch,
   encodeRecord,
   encodeRelay,
+  familyRef,
+  FREE_TEXT_EVENTS,
+  PERSONAL_FIELDS,
   TIMER_KINDS,
   timerMember,
   type CaseHash,
@@ -68,6 +78,12 @@ export interface RedisHandoffStoreOptions {
   ttlSeconds?: number;
   /** How long a relay key is remembered for deduplication. Default 7 days. */
   relayDedupSeconds?: number;
+  /**
+   * Secret for the families' pseudonyms. Without it, a random salt is made
+   * once and kept in Redis (`salt`), so every process agrees; a configured
+   * secret is better, since a copy of Redis alone then cannot be matched to chat ids.
+   */
+  salt?: string;
 }
 
 /*
@@ -108,9 +124,38 @@ local function applied(before, change)
   return after
 end
 
--- A case that enters the line without a place keeps the time it entered.
-local function normalize(after, at)
+-- /forget: the record loses what could name the family; note texts leave the
+-- audit (their type and time stay; stream ids are kept by re-adding under them).
+local function erase(id, rec)
+  if rec.familyRef then redis.call('DEL', P .. 'family:' .. rec.familyRef .. ':announced') end
+  for _, field in ipairs({ 'familyRef', ${PERSONAL_FIELDS.map((f) => `'${f}'`).join(', ')} }) do rec[field] = nil end
+  rec.withdrawn = '1'
+  redis.call('DEL', P .. 'case:' .. id .. ':pending')
+  local key = P .. 'case:' .. id .. ':audit'
+  local entries = redis.call('XRANGE', key, '-', '+')
+  redis.call('DEL', key)
+  for _, entry in ipairs(entries) do
+    local flat, fields, freeText = entry[2], {}, false
+    for i = 1, #flat, 2 do
+      if flat[i] == 'type' and (${FREE_TEXT_EVENTS.map((t) => `flat[i + 1] == '${t}'`).join(' or ')}) then freeText = true end
+    end
+    for i = 1, #flat, 2 do
+      if not (freeText and flat[i] == 'detail') then fields[#fields + 1] = flat[i]; fields[#fields + 1] = flat[i + 1] end
+    end
+    redis.call('XADD', key, entry[1], unpack(fields))
+  end
+  if #entries > 0 then redis.call('EXPIRE', key, TTL) end
+end
+
+-- A case that enters the line without a place keeps the time it entered. A
+-- closed case keeps no chat id (only the pseudonym links it to the family), and
+-- one whose family used /forget meanwhile is erased as it closes.
+local function normalize(id, after, at)
   if after.status == 'waiting' and after.enqueuedAt == nil then after.enqueuedAt = at end
+  if after.status == 'closed' then
+    after.chatId = nil
+    if after.withdrawn == '1' then erase(id, after) end
+  end
 end
 
 local function write(key, before, after)
@@ -143,12 +188,13 @@ local function reindex(id, before, after, at)
   if heldBefore and heldBefore ~= heldAfter then redis.call('SREM', P .. 'operator:' .. heldBefore .. ':cases', id) end
   if heldAfter then redis.call('SADD', P .. 'operator:' .. heldAfter .. ':cases', id) end
 
-  if before.chatId and (before.chatId ~= after.chatId or after.status == 'closed') then
-    local key = P .. 'family:' .. before.chatId
+  if before.familyRef and (before.familyRef ~= after.familyRef or after.status == 'closed') then
+    local key = P .. 'family:' .. before.familyRef
     if redis.call('GET', key) == id then redis.call('DEL', key) end
+    if before.familyRef ~= after.familyRef then redis.call('SREM', key .. ':cases', id) end
   end
-  if after.chatId then
-    local key = P .. 'family:' .. after.chatId
+  if after.familyRef then
+    local key = P .. 'family:' .. after.familyRef
     if after.status ~= 'closed' then
       local current = redis.call('GET', key)
       if current == false or current == id then redis.call('SET', key, id, 'EX', TTL) end
@@ -193,8 +239,8 @@ local id = ARGV[3]
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 local rec = cjson.decode(ARGV[4])
 local ev = cjson.decode(ARGV[5])
-if rec.chatId and rec.status ~= 'closed' then
-  local key = P .. 'family:' .. rec.chatId
+if rec.familyRef and rec.status ~= 'closed' then
+  local key = P .. 'family:' .. rec.familyRef
   local current = redis.call('GET', key)
   if current then
     local status = redis.call('HGET', P .. 'case:' .. current, 'status')
@@ -202,7 +248,7 @@ if rec.chatId and rec.status ~= 'closed' then
     redis.call('DEL', key)
   end
 end
-normalize(rec, ev.at)
+normalize(id, rec, ev.at)
 write(KEYS[1], {}, rec)
 reindex(id, {}, rec, ev.at)
 stat('created', rec.createdAt, id, ev.at)
@@ -218,7 +264,7 @@ if before.id == nil or tonumber(before.version) ~= tonumber(ARGV[4]) then return
 local ev = cjson.decode(ARGV[6])
 local after = applied(before, cjson.decode(ARGV[5]))
 after.version = int(tonumber(before.version) + 1)
-normalize(after, ev.at)
+normalize(id, after, ev.at)
 write(KEYS[1], before, after)
 reindex(id, before, after, ev.at)
 audit(id, ev)
@@ -241,7 +287,7 @@ end
 local ev = cjson.decode(ARGV[6])
 local after = applied(before, cjson.decode(ARGV[5]))
 after.version = int(tonumber(before.version) + 1)
-normalize(after, ev.at)
+normalize(id, after, ev.at)
 write(KEYS[1], before, after)
 reindex(id, before, after, ev.at)
 audit(id, ev)
@@ -254,7 +300,7 @@ local id = ARGV[3]
 local before = hgetall(KEYS[1])
 if before.id == nil then return 0 end
 local after = applied(before, cjson.decode(ARGV[4]))
-normalize(after, ARGV[5])
+normalize(id, after, ARGV[5])
 write(KEYS[1], before, after)
 reindex(id, before, after, ARGV[5])
 return 1
@@ -280,35 +326,59 @@ return 1
 `;
 
 /**
- * forgetFamily: ARGV prefix, ttl (unused), chat id. Strips personal fields from
- * every case of the family, drops their pending messages, unsent relays and
- * the family's index keys. Status and audit trail stay.
+ * forgetFamily: ARGV prefix, ttl, family pseudonym, chat id. Closed cases are
+ * erased now; an open one keeps only what the conversation needs (chat id,
+ * pseudonym, the family index) and is erased when it closes (normalize).
+ * Unsent relays of erased cases and from the family's chat go. Returns the ids touched.
  */
 const FORGET = `${PRELUDE}
-local chat = ARGV[3]
-local familyKey = P .. 'family:' .. chat
+local familyKey = P .. 'family:' .. ARGV[3]
 local ids = redis.call('SMEMBERS', familyKey .. ':cases')
 local open = redis.call('GET', familyKey)
-if open then ids[#ids + 1] = open end
-local mine = {}
+if open and redis.call('SISMEMBER', familyKey .. ':cases', open) == 0 then ids[#ids + 1] = open end
+local touched, live, isLive, erased = {}, {}, {}, {}
 for _, id in ipairs(ids) do
-  mine[id] = true
   local key = P .. 'case:' .. id
-  if redis.call('EXISTS', key) == 1 then
-    redis.call('HDEL', key, 'chatId', 'callbackPhone', 'summary', 'consentAt')
+  local before = hgetall(key)
+  if before.id then
+    local after = applied(before, { set = {}, del = {} })
+    if before.status == 'closed' then
+      erase(id, after)
+      erased[id] = true
+    else
+      for _, field in ipairs({ 'callbackPhone', 'summary', 'consentAt', 'region' }) do after[field] = nil end
+      after.withdrawn = '1'
+      live[#live + 1] = id
+      isLive[id] = true
+    end
+    write(key, before, after)
+    touched[#touched + 1] = id
   end
-  redis.call('DEL', key .. ':pending')
 end
-redis.call('DEL', familyKey, familyKey .. ':cases')
+redis.call('DEL', familyKey .. ':cases', familyKey .. ':announced')
+if #live > 0 then
+  redis.call('SADD', familyKey .. ':cases', unpack(live))
+  redis.call('EXPIRE', familyKey .. ':cases', TTL)
+else
+  redis.call('DEL', familyKey)
+end
 local outbox = redis.call('HGETALL', P .. 'relay:outbox')
 for i = 1, #outbox, 2 do
   local entry = cjson.decode(outbox[i + 1])
-  if mine[entry.caseId] or entry.fromChatId == tonumber(chat) then
+  if erased[entry.caseId] or (entry.fromChatId == tonumber(ARGV[4]) and not isLive[entry.caseId]) then
     redis.call('HDEL', P .. 'relay:outbox', outbox[i])
     redis.call('ZREM', P .. 'relay:order', outbox[i])
   end
 end
-return #ids
+return touched
+`;
+
+/** claimAnnouncement: KEYS[1] family:<ref>:announced; ARGV at, window ms. The time is the caller's clock; the TTL only cleans up. */
+const ANNOUNCE = `
+local last = redis.call('GET', KEYS[1])
+if last and tonumber(ARGV[1]) - tonumber(last) < tonumber(ARGV[2]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
 `;
 
 class LuaScript {
@@ -354,6 +424,7 @@ const SCRIPTS = {
   takeDue: new LuaScript(TAKE_DUE),
   recordRelay: new LuaScript(RECORD_RELAY),
   forget: new LuaScript(FORGET),
+  announce: new LuaScript(ANNOUNCE),
 };
 
 function pairsToHash(flat: unknown): CaseHash {
@@ -369,6 +440,7 @@ export class RedisHandoffStore implements HandoffStore {
   private readonly prefix: string;
   private readonly ttl: string;
   private readonly relayDedup: string;
+  private salt?: Promise<string>;
 
   constructor(
     private readonly redis: Redis,
@@ -382,6 +454,24 @@ export class RedisHandoffStore implements HandoffStore {
     this.prefix = options.prefix;
     this.ttl = String(ttlSeconds);
     this.relayDedup = String(relayDedupSeconds);
+    if (options.salt !== undefined) this.salt = Promise.resolve(options.salt);
+  }
+
+  /** The family's pseudonym (see the key layout). */
+  private async ref(chatId: number): Promise<string> {
+    this.salt ??= this.storedSalt().catch((error: unknown) => {
+      this.salt = undefined; // Redis was away: ask again next time
+      throw error;
+    });
+    return familyRef(await this.salt, chatId);
+  }
+
+  /** The first process to ask makes the salt; SET NX makes every later one read the same. */
+  private async storedSalt(): Promise<string> {
+    await this.redis.set(this.key('salt'), randomBytes(32).toString('hex'), { NX: true });
+    const salt = await this.redis.get(this.key('salt'));
+    if (salt === null) throw new Error('the pseudonym salt vanished from Redis');
+    return salt;
   }
 
   private key(...parts: (string | number)[]): string {
@@ -389,11 +479,9 @@ export class RedisHandoffStore implements HandoffStore {
   }
 
   async create(rec: CaseRecord, event: AuditEvent): Promise<boolean> {
-    const reply = await SCRIPTS.create.run(
-      this.redis,
-      [this.key('case', rec.id)],
-      [this.prefix, this.ttl, rec.id, JSON.stringify(encodeRecord(rec)), JSON.stringify(encodeEvent(event))],
-    );
+    const hash = encodeRecord(rec);
+    if (rec.chatId !== undefined) hash.familyRef = await this.ref(rec.chatId);
+    const reply = await SCRIPTS.create.run(this.redis, [this.key('case', rec.id)], [this.prefix, this.ttl, rec.id, JSON.stringify(hash), JSON.stringify(encodeEvent(event))]);
     return reply === 1;
   }
 
@@ -402,10 +490,14 @@ export class RedisHandoffStore implements HandoffStore {
   }
 
   async openCaseOf(chatId: number): Promise<CaseRecord | undefined> {
-    const id = await this.redis.get(this.key('family', chatId));
+    const id = await this.redis.get(this.key('family', await this.ref(chatId)));
     if (id === null) return undefined;
     const rec = await this.get(id);
     return rec && rec.status !== 'closed' && rec.chatId === chatId ? rec : undefined;
+  }
+
+  async isFamilyOf(caseId: string, chatId: number): Promise<boolean> {
+    return (await this.redis.hGet(this.key('case', caseId), 'familyRef')) === (await this.ref(chatId));
   }
 
   async caseOfTopic(topicId: number): Promise<CaseRecord | undefined> {
@@ -483,6 +575,22 @@ export class RedisHandoffStore implements HandoffStore {
     return (entries ?? []).map((e) => decodeEvent(e.message as Record<string, string>));
   }
 
+  async keepCopy(caseId: string, messageId: number): Promise<void> {
+    const key = this.key('case', caseId, 'copies');
+    await this.redis.multi().rPush(key, String(messageId)).expire(key, Number(this.ttl)).exec();
+  }
+
+  async takeCopies(caseId: string): Promise<number[]> {
+    const key = this.key('case', caseId, 'copies');
+    const [raw] = (await this.redis.multi().lRange(key, 0, -1).del(key).exec()) as unknown as [string[], number];
+    return raw.map(Number);
+  }
+
+  async claimAnnouncement(chatId: number, at: number, windowMs: number): Promise<boolean> {
+    const key = this.key('family', await this.ref(chatId), 'announced');
+    return (await SCRIPTS.announce.run(this.redis, [key], [String(at), String(windowMs)])) === 1;
+  }
+
   async keepPending(caseId: string, entry: RelayEntry): Promise<void> {
     const key = this.key('case', caseId, 'pending');
     await this.redis.multi().rPush(key, encodeRelay(entry)).expire(key, Number(this.ttl)).exec();
@@ -556,7 +664,8 @@ export class RedisHandoffStore implements HandoffStore {
     return { created, claimed, closed, waitingNow, firstResponseMs };
   }
 
-  async forgetFamily(chatId: number): Promise<void> {
-    await SCRIPTS.forget.run(this.redis, [this.key('family', chatId)], [this.prefix, this.ttl, String(chatId)]);
+  async forgetFamily(chatId: number): Promise<string[]> {
+    const ref = await this.ref(chatId);
+    return (await SCRIPTS.forget.run(this.redis, [this.key('family', ref)], [this.prefix, this.ttl, ref, String(chatId)])) as string[];
   }
 }

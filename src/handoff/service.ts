@@ -47,6 +47,13 @@ export type OpenResult = { opened: true; record: CaseRecord; place?: number } | 
 
 const ALPHABET = '23456789ABCDEFGHJKLMNPQRSTUVWXYZ'; // no 0/O, 1/I
 
+/**
+ * One urgent announcement per family in this window: it mentions every
+ * operator, and a family opening and cancelling urgent cases must not ping them
+ * all each time. Later urgent cases still go to the front of the line with a 🔴 topic.
+ */
+export const URGENT_ANNOUNCEMENT_WINDOW_MS = 10 * 60_000;
+
 export function randomCaseId(): string {
   return Array.from({ length: 6 }, () => ALPHABET[Math.floor(Math.random() * ALPHABET.length)]).join('');
 }
@@ -99,7 +106,7 @@ export class HandoffService {
     const value = actor.getSnapshot().value;
     actor.stop();
     const record: CaseRecord = {
-      id: this.newCaseId(),
+      id: '',
       chatId,
       lang,
       region: opts.region,
@@ -112,9 +119,14 @@ export class HandoffService {
       createdAt: at,
       enqueuedAt: at,
     };
-    if (!(await this.deps.store.create(record, this.event('created', 'family', opts.urgent ? 'urgent' : undefined)))) {
+    // The store refuses a second open case of the family atomically; a refusal
+    // with no open case to show means the random id was taken: draw another.
+    for (let attempt = 1; ; attempt++) {
+      record.id = this.newCaseId();
+      if (await this.deps.store.create(record, this.event('created', 'family', opts.urgent ? 'urgent' : undefined))) break;
       const raced = await this.deps.store.openCaseOf(chatId);
       if (raced) return { opened: false, record: raced };
+      if (attempt === 5) throw new Error('could not open a case: the case ids drawn were all taken');
     }
     if (record.status === 'waiting') {
       await this.deps.store.schedule(record.id, 'first_response', this.deps.config.hours.deadline(at, this.deps.config.firstResponseMinutes));
@@ -201,23 +213,77 @@ export class HandoffService {
   async close(caseId: string, by: string, outcome: Outcome): Promise<CaseRecord | undefined> {
     const event: HandoffEvent =
       outcome === 'cancelled_by_family' ? { type: 'FAMILY_CANCEL' } : outcome === 'ended_by_family' ? { type: 'FAMILY_END' } : outcome === 'forgotten' ? { type: 'FORGET' } : { type: 'CLOSE', outcome };
+    // A closed case keeps no chat id: the family is told with the one it had.
+    const chatId = (await this.deps.store.get(caseId))?.chatId;
     const rec = await this.apply(caseId, event, this.event('closed', by, outcome));
     if (!rec) return undefined;
     for (const kind of ['first_response', 'next_response', 'opening'] as const) await this.deps.store.cancelTimer(caseId, kind);
     await this.refreshCard(rec);
+    // The family used /forget during the conversation: the store erased the case as it closed; their messages leave the topic now.
+    if (rec.withdrawn) await this.deleteCopies(rec.id);
     if (by === 'family') await this.noticeInTopic(rec, `ops:familyClosed.${outcome}`);
-    else if (outcome !== 'forgotten') await this.tellFamily(rec, 'handoff.family.closed', {}, true);
+    else if (outcome !== 'forgotten') await this.tellFamily({ ...rec, chatId }, 'handoff.family.closed', {}, !rec.withdrawn);
     await this.notifyPlaces();
     return rec;
   }
 
-  async note(caseId: string, by: number, text: string): Promise<void> {
-    // Notes stay inside the operators' group and the audit trail; they never reach the family.
-    await this.deps.store.audit(caseId, this.event('note', String(by), text.slice(0, 500)));
+  /**
+   * /forget. A case in conversation goes on (the family is told so) with only
+   * what it needs and is erased when it closes; any other open case closes now.
+   * Closed cases are erased, their cards say the family withdrew, and the
+   * family's messages leave the topics where Telegram allows. Returns whether a
+   * conversation goes on.
+   */
+  async forget(chatId: number): Promise<boolean> {
+    const open = await this.deps.store.openCaseOf(chatId);
+    const talking = open?.status === 'claimed';
+    if (open && !talking) await this.close(open.id, 'family', 'forgotten');
+    for (const id of await this.deps.store.forgetFamily(chatId)) {
+      const rec = await this.deps.store.get(id);
+      if (!rec) continue;
+      await this.refreshCard(rec);
+      if (rec.status === 'closed') await this.deleteCopies(rec.id);
+      else await this.noticeInTopic(rec, 'ops:familyWithdrew');
+    }
+    return talking;
+  }
+
+  /** Deletes the family's messages copied into a case topic. Telegram refuses some (older than 48 hours): they stay, and nothing else depends on it. */
+  private async deleteCopies(caseId: string): Promise<void> {
+    const ids = await this.deps.store.takeCopies(caseId);
+    for (let i = 0; i < ids.length; i += 100) {
+      await this.deps.api.deleteMessages(this.deps.config.groupId, ids.slice(i, i + 100)).catch(() => this.deps.log.warn({ case: caseId }, 'could not delete the family’s messages from the topic'));
+    }
+  }
+
+  /** Notes stay inside the operators' group and the audit trail; they never reach the family. Returns whether the text was kept. */
+  async note(caseId: string, by: number, text: string): Promise<boolean> {
+    // A family who used /forget has had their closed case erased: a note on it keeps its time and author, not its text.
+    const rec = await this.deps.store.get(caseId);
+    const kept = !(rec?.withdrawn && rec.status === 'closed');
+    await this.deps.store.audit(caseId, this.event('note', String(by), kept ? text.slice(0, 500) : undefined));
+    return kept;
+  }
+
+  /**
+   * Someone lost the operator role (revoked): every case they hold returns to
+   * the line, with a word in its topic, so no family waits on a person who can
+   * no longer answer. Returns how many.
+   */
+  async releaseHeldBy(operatorId: number, by: number): Promise<number> {
+    let released = 0;
+    for (const rec of await this.deps.store.casesOf(operatorId)) {
+      const back = await this.release(rec.id, by);
+      if (!back) continue;
+      released++;
+      await this.noticeInTopic(back, 'ops:releasedRoleGone');
+    }
+    return released;
   }
 
   /** A family's message while their case is open: recorded, then copied into the case topic. */
   async fromFamily(rec: CaseRecord, updateId: number, messageId: number): Promise<void> {
+    if (rec.chatId === undefined) return; // closed meanwhile
     const entry: RelayEntry = { key: `f${updateId}`, caseId: rec.id, direction: 'to_operators', fromChatId: rec.chatId, messageId, topicId: rec.topicId };
     if (!(await this.deps.store.recordRelay(entry))) return; // delivered already (the same update twice)
     await this.deps.store.setFields(rec.id, { lastFamilyMessageAt: this.now() });
@@ -230,6 +296,8 @@ export class HandoffService {
   /**
    * A message in a case topic. Only the operator who holds the case reaches the
    * family; anything else written there stays internal. Returns whether relayed.
+   * The caller (operators.ts) first checks that the writer still has a role:
+   * holding a case is not enough once the role is gone.
    */
   async fromTopic(topicId: number, fromUserId: number, updateId: number, messageId: number): Promise<boolean> {
     const rec = await this.deps.store.caseOfTopic(topicId);
@@ -266,7 +334,7 @@ export class HandoffService {
         const topicId = rec.topicId ?? (await this.postCard(rec));
         await this.copyToTopic(rec, topicId, entry);
       } else {
-        if (rec.status === 'family_unreachable' || rec.chatId === 0) return this.deps.store.ackRelay(entry.key);
+        if (rec.status === 'family_unreachable' || !rec.chatId) return this.deps.store.ackRelay(entry.key);
         await this.deps.api.copyMessage(rec.chatId, entry.fromChatId, entry.messageId);
       }
       await this.deps.store.ackRelay(entry.key);
@@ -280,16 +348,19 @@ export class HandoffService {
     }
   }
 
+  /** Copies a family's message into the topic, and remembers the copy so /forget can delete it there. */
   private async copyToTopic(rec: CaseRecord, topicId: number, entry: RelayEntry): Promise<void> {
+    let copy;
     try {
-      await this.deps.api.copyMessage(this.deps.config.groupId, entry.fromChatId, entry.messageId, { message_thread_id: topicId });
+      copy = await this.deps.api.copyMessage(this.deps.config.groupId, entry.fromChatId, entry.messageId, { message_thread_id: topicId });
     } catch (e) {
       if (!isTopicGone(e)) throw e;
       // Someone deleted the topic: open a new one with the card, then deliver there.
       this.deps.log.warn({ case: rec.id }, 'case topic was gone; recreating it');
       const fresh = await this.postCard({ ...rec, topicId: undefined });
-      await this.deps.api.copyMessage(this.deps.config.groupId, entry.fromChatId, entry.messageId, { message_thread_id: fresh });
+      copy = await this.deps.api.copyMessage(this.deps.config.groupId, entry.fromChatId, entry.messageId, { message_thread_id: fresh });
     }
+    await this.deps.store.keepCopy(rec.id, copy.message_id);
   }
 
   /** After a restart: sends what was recorded but not acknowledged. */
@@ -416,6 +487,10 @@ export class HandoffService {
   }
 
   private async announceUrgent(rec: CaseRecord): Promise<void> {
+    if (rec.chatId === undefined || !(await this.deps.store.claimAnnouncement(rec.chatId, this.now(), URGENT_ANNOUNCEMENT_WINDOW_MS))) {
+      this.deps.log.info({ case: rec.id }, 'urgent announcement held back: this family had one in the last 10 minutes');
+      return;
+    }
     // Everyone who may take it: configured operators and those an admin granted at run time.
     const operators = [...new Set([...this.deps.config.operatorIds, ...(await this.deps.store.granted('operator'))])];
     const t = this.deps.translator.bind(this.deps.config.staffLang);

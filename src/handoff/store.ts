@@ -22,12 +22,18 @@ export interface HandoffStore {
    * Opens a case atomically: the record, the family → case index, the waiting
    * line entry when status is "waiting" (score: urgent band first, then enqueuedAt),
    * and a "created" audit event. Refused (returns false) when the family already
-   * has an open case.
+   * has an open case: the check and the write are one step, so a family holds
+   * one open case at a time however many opens race.
+   *
+   * Families are indexed by a salted pseudonym of the chat id (codec familyRef),
+   * never by the raw id; a case drops its chatId when it closes.
    */
   create(rec: CaseRecord, event: AuditEvent): Promise<boolean>;
   get(caseId: string): Promise<CaseRecord | undefined>;
   /** The family's open case (not closed), if any. */
   openCaseOf(chatId: number): Promise<CaseRecord | undefined>;
+  /** Whether a case (open or closed) is this family's: closed cases keep no chat id to compare. */
+  isFamilyOf(caseId: string, chatId: number): Promise<boolean>;
   caseOfTopic(topicId: number): Promise<CaseRecord | undefined>;
 
   /**
@@ -59,6 +65,17 @@ export interface HandoffStore {
   audit(caseId: string, event: AuditEvent): Promise<void>;
   auditTrail(caseId: string): Promise<AuditEvent[]>;
 
+  /** Group message ids of the family's messages copied into the case topic, so /forget can delete them there. */
+  keepCopy(caseId: string, messageId: number): Promise<void>;
+  takeCopies(caseId: string): Promise<number[]>;
+
+  /**
+   * True at most once per family per `windowMs` (measured on the caller's clock,
+   * `at`): urgent announcements mention every operator, so one family opening
+   * and cancelling urgent cases must not ping them all each time.
+   */
+  claimAnnouncement(chatId: number, at: number, windowMs: number): Promise<boolean>;
+
   /** Messages the family wrote while waiting, kept for the operator who takes the case. */
   keepPending(caseId: string, entry: RelayEntry): Promise<void>;
   takePending(caseId: string): Promise<RelayEntry[]>;
@@ -86,6 +103,13 @@ export interface HandoffStore {
   /** Counts for /stats since `since` (epoch ms): created, claimed, closed, waiting now, first-response waits. */
   stats(since: number): Promise<{ created: number; claimed: number; closed: number; waitingNow: number; firstResponseMs: number[] }>;
 
-  /** /forget: removes the family's personal data from their cases (chat id, phone, summary, pending messages). */
-  forgetFamily(chatId: number): Promise<void>;
+  /**
+   * /forget, atomically. A closed case of the family loses everything that could
+   * name them (chat id, pseudonym, phone, summary, consent, region, pending and
+   * unsent messages, note texts; status, times and event types stay) and is
+   * marked `withdrawn`. An open case (the conversation the family is told goes
+   * on) keeps only its chat id and pseudonym, is marked `withdrawn`, and is
+   * erased the same way when it closes. Returns the ids of the cases touched.
+   */
+  forgetFamily(chatId: number): Promise<string[]>;
 }

@@ -31,7 +31,11 @@ export interface CaseSummary {
 export interface CaseRecord {
   /** Short, non-personal case id shown to operators, e.g. "K7QX2". */
   id: string;
-  chatId: number;
+  /**
+   * The family's private chat, while the case is open. A closed case keeps none:
+   * only the store's salted pseudonym of the family links it to them (see forgetFamily).
+   */
+  chatId?: number;
   lang: Lang;
   region?: string;
   urgent: boolean;
@@ -59,6 +63,8 @@ export interface CaseRecord {
   outcome?: Outcome;
   /** The place in line the family was last told, so updates go out only when it changes meaningfully. */
   toldPlace?: number;
+  /** The family used /forget. An open case keeps only what the conversation needs and is erased when it closes. */
+  withdrawn?: boolean;
 }
 
 /** One line of the per-case audit trail (a Redis stream). No message texts. */

@@ -126,7 +126,12 @@ export function renderWhy(t: T, catalogue: Catalogue, result: Result): string[] 
   add('results:groundsNeedInfo', 'grounds', result.grounds.filter((r) => r.status === 'needs_info'));
   add('results:benefitsNeedInfo', 'benefits', result.benefits.filter((r) => r.status === 'needs_info'));
   if (result.services.length) {
-    sections.push([t('results:services'), ...result.services.map((s) => `• ${t(`services:${s.id}.name`)} — ${t(`services:${s.id}.explain`)}`)].join('\n'));
+    const forms = new Map(catalogue.services.map((s) => [s.id, s.forms ?? []]));
+    const serviceLine = (id: string) => {
+      const how = forms.get(id) ?? [];
+      return [`• ${t(`services:${id}.name`)} — ${t(`services:${id}.explain`)}`, ...(how.length ? [`  ${t('results:forms', { forms: how.map((f) => t(`forms:${f}`)).join('; ') })}`] : [])].join('\n');
+    };
+    sections.push([t('results:services'), ...result.services.map((s) => serviceLine(s.id))].join('\n'));
   }
   if (result.missing.length) sections.push([t('results:stillUnknown'), ...result.missing.map((f) => `❓ ${t(`facts:${f}.label`)}`)].join('\n'));
   return sections;
@@ -134,14 +139,16 @@ export function renderWhy(t: T, catalogue: Catalogue, result: Result): string[] 
 
 /**
  * Documents to bring, only for what the answers suggest, each once. A document
- * is marked "to be confirmed" unless every rule that asks for it has a source in force.
+ * is marked "to be confirmed" unless documents.yaml says a content owner has
+ * verified it (the seeds name no documents, so none is verified yet).
  */
 export function renderDocuments(t: T, catalogue: Catalogue, result: Result): string {
   const rules = new Map([...catalogue.grounds, ...catalogue.benefits].map((r) => [r.id, r]));
+  const verified = new Map(catalogue.documents.map((d) => [d.id, d.verified]));
   const suggested = [...indicated(result.grounds), ...indicated(result.benefits)].filter((r) => !r.alreadyReceiving);
   const confirmed = new Map<string, boolean>();
   for (const r of suggested) {
-    for (const d of rules.get(r.id)?.documents ?? []) confirmed.set(d, (confirmed.get(d) ?? true) && r.source.status === 'in_force');
+    for (const d of rules.get(r.id)?.documents ?? []) confirmed.set(d, verified.get(d) === true);
   }
   if (!confirmed.size) return [t('view:documentsTitle'), t('view:documentsNone')].join('\n');
   const lines = [...confirmed].map(([d, ok]) => `• ${t(`documents:${d}`)}${ok ? '' : ` ${t('view:unconfirmed')}`}`);

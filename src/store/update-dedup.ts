@@ -235,9 +235,11 @@ export class MemoryUpdateDedup implements UpdateDedup {
  * writes of a chat's dialog and session here, by the chat they are for: a
  * process handles one update of a chat at a time (the chat lock), so the chat
  * key names the claim. (Not AsyncLocalStorage: on Node 20 it slowed every update
- * by about a quarter.) The handoff store is not fenced: it is idempotent on its
- * own (a second open case is refused, status changes compare versions, relays
- * are deduplicated by update id), so running an update again cannot double it.
+ * by about a quarter.) The handoff store and the handoff service's own Bot API
+ * calls are not fenced: the store is idempotent on its own (a second open case
+ * is refused, status changes compare versions, relays are deduplicated by
+ * update id), so an update run again after a crash cannot open a second case
+ * or relay a message twice; at worst a notice in the operators' topic repeats.
  */
 export class ChatClaims {
   private readonly running = new Map<string, UpdateClaim>();

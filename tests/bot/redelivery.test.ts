@@ -176,6 +176,46 @@ describe('redelivery across processes (Redis)', () => {
   });
 });
 
+describe('what counts as acting (Redis)', () => {
+  it('the update is recorded as acting before its answer is saved and before its reply is sent', async () => {
+    const { h } = processWithLog('redis');
+    const chatId = ++chatSeq;
+    const f = h.family(chatId);
+    await startScreening(f);
+    await f.press('a:no');
+    const updateId = h.newUpdateId();
+    const seenKey = `${prefix}seen:${updateId}`;
+    const seenAt: Record<string, string | null> = {};
+    // The host's store is private; reach in as the benchmark does, to look at the claim when the answer is saved.
+    const dialogs = (h.deps.host as unknown as { store: { save(...args: unknown[]): Promise<void> } }).store;
+    const save = dialogs.save;
+    dialogs.save = async (...args: unknown[]) => {
+      seenAt.save ??= await redis.get(seenKey);
+      return save(...args);
+    };
+    h.bot.api.config.use(async (prev, method, payload, signal) => {
+      if (method === 'sendMessage') seenAt.sendMessage ??= await redis.get(seenKey);
+      return prev(method, payload, signal);
+    });
+    await f.deliver(f.textUpdate('3'), updateId);
+    expect(seenAt).toEqual({ save: 'sent', sendMessage: 'sent' });
+    expect(await redis.get(seenKey)).toBe('done');
+  });
+
+  it('a press that changes nothing (its question was answered already) is still answered only once', async () => {
+    const { h } = processWithLog('redis');
+    const chatId = ++chatSeq;
+    const f = h.family(chatId);
+    await startScreening(f);
+    const stale = f.pressUpdate('a:no');
+    await f.press('a:no');
+    const updateId = h.newUpdateId();
+    const first = await f.deliver(stale, updateId);
+    expect(popup(first)).toBeDefined(); // answerCallbackQuery, the only act
+    expect(await f.deliver(stale, updateId)).toEqual([]);
+  });
+});
+
 describe('a delivery that failed before acting', () => {
   it('is handled when it comes again: the session could not be read the first time', async () => {
     const { h } = processWithLog('redis');

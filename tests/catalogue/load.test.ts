@@ -26,7 +26,10 @@ describe('loading the catalogue', () => {
   it.each([
     ['grounds.yaml', (t: string) => t.replace('fact: child_orphan', 'fact: child_orphn'), /grounds\.yaml: entry orphanhood: unknown fact child_orphn/],
     ['services.yaml', (t: string) => t.replace('forGrounds: [disability, cannot', 'forGrounds: [disabilty, cannot'), /services\.yaml: entry social_household: unknown ground disabilty/],
-    ['grounds.yaml', (t: string) => t.replace('validFrom: 2009-01-01', 'validFrom: 2009-13-01'), /grounds\.yaml: entry orphanhood at validFrom: /],
+    ['grounds.yaml', (t: string) => t.replace('- id: orphanhood\n', '- id: orphanhood\n  validTo: 2009-13-01\n'), /grounds\.yaml: entry orphanhood at validTo: /],
+    ['grounds.yaml', (t: string) => t.replace('documents: [id_document, child_birth_certificates, parents_death_certificates]', 'documents: [id_document, passport_photo]'), /grounds\.yaml: entry orphanhood: unknown document passport_photo \(documents\.yaml\)/],
+    ['documents.yaml', (t: string) => t.replace('- { id: work_record, verified: false }', '- { id: work_record }'), /documents\.yaml: entry work_record at verified: /],
+    ['benefits.yaml', (t: string) => t.replace('sum: [children, children_full_time_students_under_23]', 'sum: [children, housing]'), /entry special_state_benefit: fact housing is not a number, so it cannot be summed/],
     ['grounds.yaml', (t: string) => t.replace('in: [none, temporary_shelter]', 'in: [none, tent]'), /entry homelessness: "tent" is not a value of fact housing/],
     ['benefits.yaml', (t: string) => t.replace('not: { benefit: asp_unconditional }', 'not: { benefit: funeral_benefit }'), /entry asp_conditional: benefit funeral_benefit is unknown or listed later/],
     ['facts.yaml', (t: string) => t.replace('relevantIf: { fact: children, gt: 0 }, whenIrrelevant: 0', 'relevantIf: { fact: children, gt: 0 }'), /facts\.yaml: entry children_under_3: relevantIf needs whenIrrelevant/],

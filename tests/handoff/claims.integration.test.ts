@@ -3,6 +3,7 @@
  * "operator" or "bot process" has its own connection and its own store instance.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { familyRef } from '../../src/handoff/codec.js';
 import { RedisHandoffStore } from '../../src/handoff/redis-store.js';
 import type { CasePatch } from '../../src/handoff/store.js';
 import type { CaseRecord, ClaimResult, RelayEntry } from '../../src/handoff/types.js';
@@ -22,7 +23,7 @@ afterAll(async () => {
 
 const T0 = 1_790_000_000_000;
 
-function waitingCase(i: number): CaseRecord {
+function waitingCase(i: number): CaseRecord & { chatId: number } {
   return {
     id: `K${String(i).padStart(5, '0')}`,
     chatId: 700_000_000 + i,
@@ -144,12 +145,14 @@ describe('RedisHandoffStore on a real Redis', () => {
 
   it('keeps working after Redis forgets its scripts, and gives personal keys a TTL', async () => {
     const keyPrefix = `${prefix}ttl:`;
-    const store = new RedisHandoffStore(admin, { prefix: keyPrefix, ttlSeconds: 3_600 });
+    const store = new RedisHandoffStore(admin, { prefix: keyPrefix, ttlSeconds: 3_600, salt: 'a-test-secret' });
     await admin.scriptFlush();
     const rec = waitingCase(1);
     expect(await store.create(rec, { type: 'created', by: 'family', at: T0 })).toBe(true);
     await store.keepPending(rec.id, { key: 'up:1', caseId: rec.id, direction: 'to_operators', fromChatId: rec.chatId, messageId: 1 });
-    for (const key of [`case:${rec.id}`, `case:${rec.id}:audit`, `case:${rec.id}:pending`, `family:${rec.chatId}`, `family:${rec.chatId}:cases`]) {
+    await store.keepCopy(rec.id, 77);
+    const ref = familyRef('a-test-secret', rec.chatId);
+    for (const key of [`case:${rec.id}`, `case:${rec.id}:audit`, `case:${rec.id}:pending`, `case:${rec.id}:copies`, `family:${ref}`, `family:${ref}:cases`]) {
       const ttl = await admin.ttl(keyPrefix + key);
       expect(ttl, key).toBeGreaterThan(3_500);
       expect(ttl, key).toBeLessThanOrEqual(3_600);

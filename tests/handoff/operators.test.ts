@@ -293,7 +293,12 @@ describe('role checks', () => {
     expect(lastMenu(hh).map((b) => b.data)).toContain(`h|${rec.id}|tr:${OPERATOR}`);
 
     expect(sentTo(await hh.operator(OPERATOR).command(`/revoke operator ${NEWCOMER}`), GROUP)).toEqual([NOT_ALLOWED]);
-    expect(sentTo(await hh.operator(ADMIN).command(`/revoke operator ${NEWCOMER}`), GROUP)).toEqual([`operator ${NEWCOMER} revoked.`]);
+    // The case the newcomer held goes back to the line, with a word in its topic.
+    expect(sentTo(await hh.operator(ADMIN).command(`/revoke operator ${NEWCOMER}`), GROUP)).toEqual([
+      `↩️ Case #${rec.id} is back in the line: the operator who held it no longer has the role.`,
+      `operator ${NEWCOMER} revoked.\nCases back in the line: 1.`,
+    ]);
+    expect(await hh.get(rec.id)).toMatchObject({ status: 'waiting' });
     expect(sentTo(await hh.operator(NEWCOMER).command('/queue'), GROUP)).toEqual([NOT_ALLOWED]);
   });
 

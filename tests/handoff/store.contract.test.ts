@@ -29,7 +29,8 @@ let seq = 0;
 const nextChat = (): number => 500_000_000 + ++seq;
 const nextId = (): string => `C${String(++seq).padStart(5, '0')}`;
 
-function waitingCase(overrides: Partial<CaseRecord> = {}): CaseRecord {
+/** A case with a chat id, as every case has until it closes. */
+function waitingCase(overrides: Partial<CaseRecord> = {}): CaseRecord & { chatId: number } {
   return {
     id: nextId(),
     chatId: nextChat(),
@@ -87,6 +88,26 @@ describe.each(twins)('handoff store contract: $name', ({ make }) => {
       expect(await store.openCaseOf(first.chatId)).toBeUndefined();
       expect(await store.create(second, ev('created'))).toBe(true);
       expect((await store.openCaseOf(first.chatId))?.id).toBe(second.id);
+    });
+
+    it('lets exactly one of concurrent opens of one family through', async () => {
+      const store = make();
+      const chatId = nextChat();
+      const results = await Promise.all(Array.from({ length: 10 }, () => store.create(waitingCase({ chatId }), ev('created'))));
+      expect(results.filter(Boolean)).toHaveLength(1);
+      expect(await store.waiting()).toHaveLength(1);
+    });
+
+    it('a closed case keeps no chat id; the family is still recognised by its pseudonym', async () => {
+      const store = make();
+      const rec = waitingCase();
+      await store.create(rec, ev('created'));
+      const closed = await store.update(rec.id, 1, closePatch(T0 + 1), ev('closed'));
+      expect(closed).not.toHaveProperty('chatId');
+      expect(await store.get(rec.id)).not.toHaveProperty('chatId');
+      expect(await store.isFamilyOf(rec.id, rec.chatId)).toBe(true);
+      expect(await store.isFamilyOf(rec.id, nextChat())).toBe(false);
+      expect(await store.isFamilyOf('NOPE6', rec.chatId)).toBe(false);
     });
 
     it('round-trips text in any script and nested snapshots exactly', async () => {
@@ -316,6 +337,31 @@ describe.each(twins)('handoff store contract: $name', ({ make }) => {
     });
   });
 
+  describe('copies in the topic', () => {
+    it('keeps the group message ids of a case in order; take returns them once', async () => {
+      const store = make();
+      await store.keepCopy('Q1', 501);
+      await store.keepCopy('Q1', 502);
+      await store.keepCopy('Q2', 900);
+      expect(await store.takeCopies('Q1')).toEqual([501, 502]);
+      expect(await store.takeCopies('Q1')).toEqual([]);
+      expect(await store.takeCopies('Q2')).toEqual([900]);
+    });
+  });
+
+  describe('urgent announcements', () => {
+    it('at most one per family in the window, on the caller\'s clock', async () => {
+      const store = make();
+      const [a, b] = [nextChat(), nextChat()];
+      const window = 10 * 60_000;
+      expect(await store.claimAnnouncement(a, T0, window)).toBe(true);
+      expect(await store.claimAnnouncement(a, T0 + 1_000, window)).toBe(false);
+      expect(await store.claimAnnouncement(a, T0 + window - 1, window)).toBe(false);
+      expect(await store.claimAnnouncement(b, T0 + 1_000, window)).toBe(true);
+      expect(await store.claimAnnouncement(a, T0 + window, window)).toBe(true);
+    });
+  });
+
   describe('pending messages', () => {
     it('keeps messages in order; take returns them once and empties the list', async () => {
       const store = make();
@@ -445,16 +491,19 @@ describe.each(twins)('handoff store contract: $name', ({ make }) => {
       await store.recordRelay(relay('up:503', other.id, { fromChatId: other.chatId }));
       await store.update(second.id, 1, closePatch(T0 + 2), ev('closed', T0 + 2, 'family', 'forgotten'));
 
-      await store.forgetFamily(first.chatId);
+      await store.audit(first.id, ev('note', T0 + 3, '41', 'тел 87015550199'));
+      await store.audit(first.id, ev('feedback', T0 + 4, 'family', 'helped'));
+
+      expect((await store.forgetFamily(first.chatId)).sort()).toEqual([first.id, second.id].sort());
 
       for (const id of [first.id, second.id]) {
         const rec = await store.get(id);
-        expect(rec).toMatchObject({ id, status: 'closed' });
-        expect(rec).not.toHaveProperty('chatId');
-        expect(rec).not.toHaveProperty('callbackPhone');
-        expect(rec).not.toHaveProperty('summary');
-        expect(rec).not.toHaveProperty('consentAt');
+        expect(rec).toMatchObject({ id, status: 'closed', withdrawn: true });
+        for (const field of ['chatId', 'callbackPhone', 'summary', 'consentAt', 'region']) expect(rec).not.toHaveProperty(field);
+        expect(await store.isFamilyOf(id, first.chatId)).toBe(false);
       }
+      // Note texts go; what happened, when and by whom stays.
+      expect(await store.auditTrail(first.id)).toEqual([ev('created'), ev('closed'), ev('note', T0 + 3, '41'), ev('feedback', T0 + 4, 'family', 'helped')]);
       expect(await store.takePending(second.id)).toEqual([]);
       expect(await store.openCaseOf(first.chatId)).toBeUndefined();
       expect((await store.unsentRelays()).map((r) => r.key)).toEqual(['up:503']);
@@ -463,6 +512,34 @@ describe.each(twins)('handoff store contract: $name', ({ make }) => {
       expect(await store.takePending(other.id)).toHaveLength(1);
       // The family can come back as a new case.
       expect(await store.create(waitingCase({ chatId: first.chatId }), ev('created'))).toBe(true);
+    });
+
+    it('an open case keeps only what the conversation needs, and is erased when it closes', async () => {
+      const store = make();
+      const earlier = waitingCase();
+      await store.create(earlier, ev('created'));
+      await store.update(earlier.id, 1, closePatch(T0 + 1), ev('closed'));
+      const live = waitingCase({ chatId: earlier.chatId, callbackPhone: '+77019998877' });
+      await store.create(live, ev('created'));
+      await store.claim(live.id, 61, 1, claimPatch(61), ev('claimed', T0 + 2, '61'));
+      await store.recordRelay(relay('up:600', live.id, { fromChatId: live.chatId }));
+
+      expect((await store.forgetFamily(live.chatId)).sort()).toEqual([earlier.id, live.id].sort());
+      const talking = await store.openCaseOf(live.chatId);
+      expect(talking).toMatchObject({ id: live.id, status: 'claimed', chatId: live.chatId, operatorId: 61, withdrawn: true });
+      for (const field of ['callbackPhone', 'summary', 'consentAt', 'region']) expect(talking).not.toHaveProperty(field);
+      // A message on its way to the operator in the conversation still goes.
+      expect((await store.unsentRelays()).map((r) => r.key)).toEqual(['up:600']);
+
+      await store.audit(live.id, ev('note', T0 + 3, '61', 'адрес: ул. Абая 1'));
+      const closed = await store.update(live.id, 2, closePatch(T0 + 4), ev('closed', T0 + 4, '61', 'informed'));
+      expect(closed).toMatchObject({ status: 'closed', withdrawn: true, outcome: 'informed' });
+      expect(closed).not.toHaveProperty('chatId');
+      expect(await store.isFamilyOf(live.id, live.chatId)).toBe(false);
+      expect(await store.openCaseOf(live.chatId)).toBeUndefined();
+      expect((await store.auditTrail(live.id)).find((e) => e.type === 'note')).toEqual(ev('note', T0 + 3, '61'));
+      // Nothing left to find the family by: forgetting again touches nothing.
+      expect(await store.forgetFamily(live.chatId)).toEqual([]);
     });
   });
 });

@@ -37,13 +37,20 @@ export function factsArb(catalogue: Catalogue, density = 0.6): fc.Arbitrary<Fact
   });
 }
 
-/** Repairs counts that cannot be true together (children ≤ household, under-3 ≤ children, able-bodied ≤ household). */
+/**
+ * Repairs counts that cannot be true together (children ≤ household, under-3 ≤ children,
+ * able-bodied ≤ household, children and students ≤ household) and answers that contradict
+ * what the household size implies (lives_alone), which readFacts refuses.
+ */
 function consistent(facts: Facts): Facts {
   const num = (id: string) => (typeof facts[id] === 'number' ? (facts[id] as number) : undefined);
   const household = num('household_members');
   if (household !== undefined) {
     if ((num('children') ?? 0) > household) facts.children = household;
     if ((num('able_bodied_members') ?? 0) > household) facts.able_bodied_members = household;
+    const students = num('children_full_time_students_under_23');
+    if (students !== undefined && students + (num('children') ?? 0) > household) facts.children_full_time_students_under_23 = household - (num('children') ?? 0);
+    if (facts.lives_alone !== undefined && facts.lives_alone !== 'unknown') facts.lives_alone = household === 1 ? 'yes' : 'no';
   }
   const children = num('children');
   if (children !== undefined && (num('children_under_3') ?? 0) > children) facts.children_under_3 = children;

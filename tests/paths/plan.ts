@@ -86,6 +86,7 @@ export function askableFacts(catalogue: Catalogue): string[] {
   const line = hasPovertyLine(catalogue);
   const visit = (c: Condition): void => {
     if ('fact' in c) found.add(c.fact);
+    else if ('sum' in c) [...c.sum, ...(c.within ? [c.within] : [])].forEach((f) => found.add(f));
     else if ('all' in c) c.all.forEach(visit);
     else if ('any' in c) c.any.forEach(visit);
     else if ('not' in c) visit(c.not);

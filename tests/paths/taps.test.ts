@@ -26,12 +26,14 @@ interface Family {
 const FAMILIES: Family[] = [
   { name: 'nothing to report', topics: [], answers: { in_danger_now: 'no', household_members: 2, children: 0 }, most: 8 },
   {
-    // Target 15 taps: not met yet (18–19). Every question asked is one a rule needs for this family;
-    // fewer taps need questions that settle several facts at once.
+    // Target 15 taps: not met yet (21). Every question asked is one a rule needs for this family;
+    // fewer taps need questions that settle several facts at once. Issue 9 added two money questions
+    // the seeds require (seed 004: 126, 128): someone of pension age without a pension (the state social
+    // benefit by age) and work on Lists No. 1 and No. 2; this family answers both "no" (19 taps before).
     name: '3 children with a baby, violence at home, disability group II, no income, renting',
     topics: ['violence', 'health', 'money'],
-    answers: { in_danger_now: 'no', household_members: 5, children: 3, children_under_3: 1, able_bodied_members: 1, sole_able_bodied_is_carer: 'yes', child_with_disability: 'no', member_disability_group: '2', member_socially_significant_disease: 'no', domestic_violence: 'yes', expecting_or_child_under_1_5: 'yes', monthly_income_kzt: 0, housing: 'rent' },
-    most: 19,
+    answers: { in_danger_now: 'no', household_members: 5, children: 3, children_under_3: 1, able_bodied_members: 1, sole_able_bodied_is_carer: 'yes', child_with_disability: 'no', member_disability_group: '2', member_socially_significant_disease: 'no', domestic_violence: 'yes', expecting_or_child_under_1_5: 'yes', monthly_income_kzt: 0, housing: 'rent', member_pension_age_no_pension: 'no', member_hazardous_work_lists: 'no' },
+    most: 21,
   },
   { name: '"don\'t know" to everything', topics: ['not_sure'], answers: {}, most: 12 },
 ];
