@@ -112,7 +112,7 @@ export async function answersPing(url: string): Promise<boolean> {
   }
 }
 
-function freeLoopbackPort(): Promise<number> {
+export function freeLoopbackPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
