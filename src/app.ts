@@ -19,6 +19,9 @@ import type { Redis } from './store/redis.js';
 import { MemorySessionStorage, RedisSessionStorage } from './store/session-storage.js';
 import { ChatClaims, MemoryUpdateDedup, RedisUpdateDedup, type UpdateDedup } from './store/update-dedup.js';
 import { todayInAlmaty } from './time.js';
+import { LiveParams, REFRESH_EVERY_MS } from './params/live.js';
+import { MemoryParamsStore } from './params/memory-store.js';
+import { RedisParamsStore } from './params/redis-store.js';
 
 export interface AppOptions {
   /** Without Redis, memory twins: for the terminal demo and tests only. */
@@ -28,6 +31,11 @@ export interface AppOptions {
   log: Logger;
   logSalt: string;
   paramsFile?: string;
+  /**
+   * How often this process checks Redis for parameter values an admin set (/params); 0: never on
+   * its own (tests call deps.params.refresh()). Only with Redis: in memory there is one process.
+   */
+  paramsRefreshMs?: number;
   today?: () => string;
   /** The live hotline handoff; without it "Talk to a person" shows the help lines. */
   handoff?: {
@@ -65,8 +73,13 @@ export function createDeps(opts: AppOptions): BotDeps {
     ...opts.handoff,
     store: opts.handoff.store ?? (redis ? new RedisHandoffStore(redis, { prefix: `${prefix}handoff:` }) : new MemoryHandoffStore()),
   };
+  const params = new LiveParams(catalogue, redis ? new RedisParamsStore(redis, { prefix: `${prefix}params:` }) : new MemoryParamsStore(), (e) =>
+    opts.log.warn({ error: e.message }, 'could not read parameters from Redis; the last ones read stay in use'),
+  );
+  if (redis) watchParams(params, redis, opts.paramsRefreshMs ?? REFRESH_EVERY_MS);
   return {
     handoffSetup,
+    params,
     catalogue,
     translator: createTranslator(),
     // A saved answer counts as the update acting: a redelivery must not apply it again.
@@ -82,6 +95,13 @@ export function createDeps(opts: AppOptions): BotDeps {
     logSalt: opts.logSalt,
     dialogTtlDays: opts.dialogTtlDays,
   };
+}
+
+/** Reads the admins' values now and then every `everyMs`, for as long as the Redis connection lives. */
+function watchParams(params: LiveParams, redis: Redis, everyMs: number): void {
+  if (everyMs <= 0) return;
+  params.start(everyMs);
+  redis.once('end', () => params.stop());
 }
 
 /** The chat lock and the update dedup share one lock, so an update's claim and its chat's lock are one round trip. */

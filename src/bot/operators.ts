@@ -1,6 +1,6 @@
 /**
  * The operators' side, in their forum supergroup: case card buttons, messages
- * in case topics, and /queue, /mine, /stats, /grant, /revoke. Only configured
+ * in case topics, and /queue, /mine, /stats, /grant, /revoke, /params (src/bot/admin-params.ts). Only configured
  * or granted operators may act; anyone else is told "not allowed" and the
  * attempt is logged (with a hashed user id).
  */
@@ -11,6 +11,7 @@ import { OPERATOR_OUTCOMES, type Outcome } from '../handoff/types.js';
 import { chatRef } from '../log.js';
 import type { BotContext } from './context.js';
 import type { Lang } from '../engine/types.js';
+import { adminParamsComposer } from './admin-params.js';
 
 export interface OperatorsOptions {
   service: HandoffService;
@@ -148,6 +149,8 @@ export function operatorsComposer(opts: OperatorsOptions): Composer<BotContext> 
       await ctx.reply([t('ops:revoked', { role: which, id }), ...(released ? [t('ops:casesReleased', { n: released })] : [])].join('\n'));
     });
   }
+
+  group.use(adminParamsComposer({ isAdmin: async (id) => (await role(id)) === 'admin', refuse, staffLang: opts.staffLang, now: () => service.time() }));
 
   // Replies to the note prompt become private notes.
   group.on('message:text', async (ctx, next) => {

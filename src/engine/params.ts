@@ -26,3 +26,22 @@ export function mergeParams(...sets: (Params | undefined)[]): Params {
   }
   return out;
 }
+
+/**
+ * Lays run-time values (set by an admin, kept in Redis) over the files' values. Unlike
+ * mergeParams, a region keeps the file's dated values: an overlay value replaces only the
+ * one with the same `from`, and otherwise joins the list, so the latest `from` on or before a
+ * date is still the one in force.
+ */
+export function overlayParams(base: Params, over: Params): Params {
+  const out: Params = {};
+  for (const [paramId, byRegion] of Object.entries(base)) out[paramId] = { ...byRegion };
+  for (const [paramId, byRegion] of Object.entries(over)) {
+    const target = (out[paramId] ??= {});
+    for (const [region, values] of Object.entries(byRegion)) {
+      const froms = new Set(values.map((v) => v.from));
+      target[region] = [...(target[region] ?? []).filter((v) => !froms.has(v.from)), ...values].sort((a, b) => a.from.localeCompare(b.from));
+    }
+  }
+  return out;
+}

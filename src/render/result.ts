@@ -90,7 +90,7 @@ export function renderFirstView(t: T, catalogue: Catalogue, result: Result, opts
     ...benefits.map((r) => t(r.alreadyReceiving ? 'view:receiving' : 'view:benefit', { name: ruleName(t, r, 'benefits') })),
     ...result.services.map((s) => t('view:service', { name: t(`services:${s.id}.name`) })),
   ];
-  sections.push(suggested.length ? [t('view:title'), ...suggested].join('\n') : t('view:nothing'));
+  sections.push([...(suggested.length ? [t('view:title'), ...suggested] : [t('view:nothing')]), ...unverifiedLines(t, benefits)].join('\n'));
   const open = unclear(result);
   if (open.length) {
     const names = open.slice(0, 3).map((r) => ruleName(t, r, result.grounds.includes(r) ? 'grounds' : 'benefits'));
@@ -104,6 +104,18 @@ export function renderFirstView(t: T, catalogue: Catalogue, result: Result, opts
   const old = shown.some((r) => r.source.status !== 'in_force');
   sections.push([t('view:notADecision'), ...(old ? [t('view:basisOld')] : [])].join(' '));
   return sections.join('\n\n');
+}
+
+/**
+ * A suggested benefit that rests on a poverty line not yet verified says so, once per line used:
+ * the family should not count on it before a social worker checks the line in force.
+ */
+function unverifiedLines(t: T, suggested: RuleResult[]): string[] {
+  const lines = suggested
+    .filter((r) => !r.alreadyReceiving)
+    .flatMap((r) => r.because)
+    .flatMap((reason) => ('param' in reason && !reason.verified ? [t('params:family.unverified', { region: t(`facts:region.values.${reason.region}`), value: reason.value.toLocaleString('ru-RU') })] : []));
+  return [...new Set(lines)];
 }
 
 /** Where to go first, and for what: the first place of the first suggestion, with what it can help with there. */
