@@ -54,6 +54,8 @@ export const configSchema = z
     MINUTES_PER_CASE: z.coerce.number().int().min(1).max(240).default(10),
     SHOW_OPERATOR_NAME: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
     STAFF_LANG: z.enum(['kk', 'ru', 'en']).default('ru'),
+    /** Seconds before updates a dead process had taken are handled by another (src/runtime/inbox.ts). */
+    INBOX_TAKEOVER_SECONDS: z.coerce.number().int().min(3).max(600).default(30),
   })
   .superRefine((c, ctx) => {
     if (c.NODE_ENV === 'production' && !c.REDIS_URL) {

@@ -3,10 +3,15 @@
  * A bad setting stops the process at once with one line per problem.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { webhookCallback } from 'grammy';
+import type { Update } from 'grammy/types';
 import { createDeps } from './app.js';
 import { createBot } from './bot/create-bot.js';
 import { useTelegramLimits } from './runtime/telegram-limits.js';
+import { MemoryInbox, RedisStreamInbox, waitAtMost, type UpdateInbox } from './runtime/inbox.js';
+import { LongPolling } from './runtime/polling.js';
+import { webhookReceiver } from './runtime/webhook.js';
+import { CONTENT_TYPE as METRICS_CONTENT_TYPE, runtimeMetrics } from './runtime/metrics.js';
+import { createMetrics } from './runtime/app-metrics.js';
 import { setCommandMenus } from './bot/commands.js';
 import { ConfigError, readConfig, type Config } from './config.js';
 import { createLogger } from './log.js';
@@ -15,9 +20,14 @@ import { connectRedis, type Redis } from './store/redis.js';
 
 /** How long /healthz waits for Redis before it answers 503. */
 const HEALTH_TIMEOUT_MS = 1500;
+/** How long a stop waits for the updates in hand (and again for a running timer tick). Compose's stop_grace_period is longer. */
+const GRACE_MS = 10_000;
+const TICK_MS = 5000;
 
 async function main(config: Config): Promise<void> {
   const log = createLogger(config.LOG_LEVEL);
+  /** Set by SIGTERM: /healthz says 503 so a load balancer stops sending, and no new tick starts. */
+  let stopping = false;
   let redis: Redis | undefined;
   if (config.REDIS_URL) {
     redis = await connectRedis(config.REDIS_URL, { onError: (e) => log.error({ error: e.message }, 'redis connection problem') });
@@ -54,9 +64,36 @@ async function main(config: Config): Promise<void> {
   await bot.init();
   await setCommandMenus(bot.api, deps.translator).catch((e: Error) => log.warn({ error: e.message }, 'could not set command menus'));
 
+  const inbox: UpdateInbox = redis
+    ? new RedisStreamInbox(redis, {
+        prefix: config.KEY_PREFIX,
+        takeOverMs: config.INBOX_TAKEOVER_SECONDS * 1000,
+        heartbeatMs: Math.min(5000, Math.floor((config.INBOX_TAKEOVER_SECONDS * 1000) / 4)),
+        onProblem: (e) => log.warn({ error: e.message }, 'update inbox problem; trying again'),
+        onHandlerError: (e) => log.error({ error: (e as Error).message?.slice(0, 200) }, 'update handling failed; it will be tried again'),
+        onDeadLetter: (info) => {
+          runtimeMetrics.deadLetters.inc({ what: 'update' });
+          log.error(info, 'update given up after repeated failures (kept in the inbox dead-letter stream)');
+        },
+      })
+    : new MemoryInbox({ onHandlerError: (e) => log.error({ error: (e as Error).message?.slice(0, 200) }, 'update handling failed') });
+  inbox.start(async (update) => {
+    const started = performance.now();
+    try {
+      await bot.handleUpdate(update);
+    } finally {
+      runtimeMetrics.updateSeconds.observe((performance.now() - started) / 1000, { kind: updateKind(update) });
+    }
+  });
+
+  const metrics = createMetrics({ inbox, handoff: deps.handoffSetup?.store });
   const webhookPath = config.WEBHOOK_URL ? new URL(config.WEBHOOK_URL).pathname : undefined;
-  const handleWebhook = webhookPath
-    ? webhookCallback(bot, 'http', { secretToken: config.WEBHOOK_SECRET, onTimeout: 'return', timeoutMilliseconds: 9000 })
+  const receiver = webhookPath
+    ? webhookReceiver(inbox, {
+        secretToken: config.WEBHOOK_SECRET,
+        onRefused: (reason, status) => log.warn({ status, reason }, 'webhook request refused'),
+        onProblem: (e) => log.error({ error: e.message }, 'webhook update could not be recorded; Telegram will send it again'),
+      })
     : undefined;
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     if (req.url === '/healthz') {
@@ -64,18 +101,19 @@ async function main(config: Config): Promise<void> {
       const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), HEALTH_TIMEOUT_MS).unref());
       const ping = redis ? Promise.race([redis.ping().then(() => true, () => false), timeout]) : Promise.resolve(true);
       void ping.then((ok) => {
-        res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok' : 'redis unavailable');
+        const healthy = ok && !stopping;
+        res.writeHead(healthy ? 200 : 503, { 'content-type': 'text/plain' }).end(healthy ? 'ok' : stopping ? 'stopping' : 'redis unavailable');
       });
       return;
     }
-    if (handleWebhook && req.method === 'POST' && req.url === webhookPath) {
-      // grammY answers 401 when the secret-token header is wrong.
-      void handleWebhook(req, res).catch((e: Error) => {
-        log.error({ error: e.message }, 'webhook update failed');
-        if (!res.headersSent) res.writeHead(500).end();
-      });
+    if (req.url === '/metrics' && req.method === 'GET') {
+      void metrics.render().then(
+        (text) => res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE }).end(text),
+        () => res.writeHead(500).end(),
+      );
       return;
     }
+    if (receiver && req.method === 'POST' && req.url === webhookPath) return receiver(req, res);
     res.writeHead(404).end();
   });
   // A busy or forbidden port is a bad setting: one line, not an unhandled 'error' event with a stack trace.
@@ -88,38 +126,65 @@ async function main(config: Config): Promise<void> {
     });
   });
 
+  let polling: LongPolling | undefined;
   if (config.WEBHOOK_URL) {
     await bot.api.setWebhook(config.WEBHOOK_URL, { secret_token: config.WEBHOOK_SECRET });
     log.info({ port: config.PORT }, 'webhook mode');
   } else {
-    // grammY gives up on 401 (token revoked) and 409 (another instance polls with this token): say so in the log and exit non-zero.
-    bot.start({ onStart: () => log.info({ bot: bot.botInfo.username }, 'long polling started') }).catch((e: Error) => {
-      log.fatal({ error: e.message }, 'long polling stopped');
-      process.exit(1);
+    // Telegram refuses polling while a webhook is set; an earlier webhook run may have left one.
+    await bot.api.deleteWebhook().catch((e: Error) => log.warn({ error: e.message }, 'could not remove an old webhook'));
+    polling = new LongPolling(bot.api, inbox, {
+      onProblem: (e) => log.warn({ error: e.message.slice(0, 200) }, 'getUpdates failed; trying again'),
+      // 401 (token revoked) and 409 (another instance polls with this token): say so in the log and exit non-zero.
+      onFatal: (e) => {
+        log.fatal({ error: e.message }, 'long polling stopped');
+        process.exit(1);
+      },
     });
+    polling.start();
+    log.info({ bot: bot.botInfo.username }, 'long polling started');
   }
 
-  // Durable timers and the relay outbox: every process checks; each timer fires once.
+  // Durable timers and the relay outbox: every process checks; each timer fires once. One tick at a time.
   const handoff = deps.handoff?.service;
-  const tick = handoff
-    ? setInterval(() => {
-        void handoff.fireDueTimers().catch((e: Error) => log.warn({ error: e.message }, 'timers failed'));
-        void handoff.resendUnsent().catch((e: Error) => log.warn({ error: e.message }, 'relay resend failed'));
-      }, 5000)
-    : undefined;
-  if (handoff) void handoff.resendUnsent().catch(() => undefined);
+  let ticking: Promise<void> = Promise.resolve();
+  const runTick = () => {
+    if (!handoff || stopping) return;
+    ticking = ticking.then(async () => {
+      await handoff.fireDueTimers().catch((e: Error) => log.warn({ error: e.message }, 'timers failed'));
+      await handoff.resendUnsent().catch((e: Error) => log.warn({ error: e.message }, 'relay resend failed'));
+    });
+  };
+  const tick = handoff ? setInterval(runTick, TICK_MS) : undefined;
+  runTick();
 
+  // SIGTERM (docker stop, systemd, compose): take no more updates, finish what runs (bounded), close Redis, exit 0.
   const stop = async (signal: string) => {
-    log.info({ signal }, 'stopping');
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping: no new updates, finishing the ones in hand');
+    if (receiver) receiver.accepting = false;
+    await polling?.stop();
     if (tick) clearInterval(tick);
-    if (!config.WEBHOOK_URL) await bot.stop().catch(() => undefined);
-    server.close();
+    await waitAtMost(ticking, GRACE_MS);
+    const { unfinished } = await inbox.stop(GRACE_MS);
+    if (unfinished > 0) log.warn({ unfinished }, 'updates not finished in time; another process (or the next start) takes them over');
+    await waitAtMost(new Promise<void>((resolve) => server.close(() => resolve())), 1000);
+    server.closeAllConnections();
     await redis?.quit().catch(() => undefined);
+    log.info({ signal }, 'stopped');
     process.exit(0);
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
 }
+
+/** The kind of an update for metrics labels: Telegram's field names only, so fuzzed junk adds no label. */
+function updateKind(update: Update): string {
+  const kind = Object.keys(update).find((k) => k !== 'update_id');
+  return kind && KINDS.has(kind) ? kind : 'other';
+}
+const KINDS = new Set(['message', 'edited_message', 'callback_query', 'my_chat_member', 'chat_member', 'channel_post', 'edited_channel_post', 'message_reaction', 'chat_join_request']);
 
 try {
   await main(readConfig());

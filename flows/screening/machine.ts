@@ -1,7 +1,9 @@
 /**
  * The family's screening dialog as a state machine. It holds the answers and
  * where the family is; which question comes next is the engine's
- * `nextQuestions`, so the machine asks only what can still change a result.
+ * `nextQuestions` (grouped into screens by `nextScreen`: yes/no questions marked
+ * `ask: together` share one "which of these apply?" screen), so the machine asks
+ * only what can still change a result.
  * The machine knows no language and no Telegram: the bot renders its states.
  *
  *   intro ──consent──▶ screening.asking ⇄ screening.summary ⇄ screening.editing
@@ -12,10 +14,12 @@
  *   any state ──TALK────▶ talk   ──RESUME──▶ where the family was
  */
 import { assign, setup } from 'xstate';
-import { evaluate, nextQuestions } from '../../src/engine/evaluate.js';
+import { evaluate } from '../../src/engine/evaluate.js';
 import { crossCheck, normaliseValue } from '../../src/engine/facts.js';
+import { nextScreen } from '../../src/engine/together.js';
 import type { Catalogue, Facts, FactValue } from '../../src/engine/types.js';
 import type { DangerKind } from '../../src/safety/cues.js';
+import { entryOf, factsOf, withoutFacts } from './history.js';
 
 /**
  * Why the danger screen is shown: the button, words that hold a cue (with its
@@ -26,17 +30,19 @@ export type DangerReason = { via: 'button' } | { via: 'cue'; kind: DangerKind } 
 
 /** Bump when states or context change shape; flows/screening/migrate.ts carries answers across. */
 export const SCREENING_FLOW = 'screening';
-export const SCREENING_FLOW_VERSION = 2; // 2: the topics screen
+export const SCREENING_FLOW_VERSION = 3; // 2: the topics screen; 3: questions asked together (`together`, history entries of several facts)
 
 export interface ScreeningContext {
   /** The rules date, fixed when the screening starts (YYYY-MM-DD, Asia/Almaty). */
   date: string;
   facts: Facts;
-  /** Answered fact ids in order, for Back. */
+  /** The screens answered, in order, for Back: a fact id, or the ids answered together joined with "+" (history.ts). */
   history: string[];
-  /** The fact being asked, in asking or editing. */
+  /** The fact being asked, in asking or editing (on a screen of questions asked together, the first of them). */
   current: string | null;
-  /** Choices ticked so far on a multi-choice question. */
+  /** The questions on the screen when several are asked together ("which of these apply?"); absent or empty otherwise. */
+  together?: string[];
+  /** Choices ticked so far on a multi-choice question, or the questions ticked "yes" on a screen of questions asked together. */
   draft: string[];
   /** Grows with every screen shown; a button carries it, so a button from an old message is recognised. */
   step: number;
@@ -76,7 +82,8 @@ export interface ScreeningInput {
 
 export function createScreeningMachine(catalogue: Catalogue) {
   const defs = new Map(catalogue.facts.map((f) => [f.id, f]));
-  const pending = (ctx: ScreeningContext) => nextQuestions(ctx.facts, catalogue, ctx.date);
+  const screenOf = (ctx: ScreeningContext) => nextScreen(ctx.facts, catalogue, ctx.date);
+  const togetherOf = (ctx: ScreeningContext) => ctx.together ?? [];
   /** A value in the question's domain that agrees with the other answers (no more children than people at home). */
   const valid = (ctx: ScreeningContext, value: FactValue) => {
     const def = ctx.current ? defs.get(ctx.current) : undefined;
@@ -88,24 +95,42 @@ export function createScreeningMachine(catalogue: Catalogue) {
   const emergency = (facts: Facts, date: string) => evaluate(facts, catalogue, date).emergency;
   /** Questions answered "don't know" whose answer could still change a result. */
   const unsettled = (ctx: ScreeningContext) => evaluate(ctx.facts, catalogue, ctx.date).missing.filter((f) => ctx.facts[f] === 'unknown');
-  /** What the answer about to be recorded says about safety: nothing, an emergency, or a disclosure. */
-  const alertOf = (ctx: ScreeningContext, fact: string, value: FactValue): DangerReason | null => {
-    const facts = { ...ctx.facts, [fact]: value };
+  /** What the answers about to be recorded say about safety: nothing, an emergency, or a disclosure. */
+  const alertOf = (ctx: ScreeningContext, answers: Facts): DangerReason | null => {
+    const facts = { ...ctx.facts, ...answers };
     if (emergency(facts, ctx.date) && !emergency(ctx.facts, ctx.date)) return { via: 'answer' };
-    const kind = catalogue.safety.disclosure[fact] as DangerKind | undefined;
-    if (kind && value === 'yes' && ctx.facts[fact] !== 'yes') return { via: 'disclosure', kind };
+    for (const [fact, value] of Object.entries(answers)) {
+      const kind = catalogue.safety.disclosure[fact] as DangerKind | undefined;
+      if (kind && value === 'yes' && ctx.facts[fact] !== 'yes') return { via: 'disclosure', kind };
+    }
     return null;
   };
+  /** Records the answers of the screen on display, as one entry of the history. */
+  const recordScreen = (ctx: ScreeningContext, answers: Facts) => {
+    const ids = Object.keys(answers);
+    return { alert: alertOf(ctx, answers), facts: { ...ctx.facts, ...answers }, history: [...withoutFacts(ctx.history, ids), entryOf(ids)] };
+  };
+  /** Asked together: a tick is "yes", a line left unticked is "no". */
+  const yesForTicked = (together: string[], ticked: string[]): Facts => Object.fromEntries(together.map((f) => [f, ticked.includes(f) ? 'yes' : 'no']));
+  /** The questions on the screen: those asked together, or the one asked. */
+  const onScreen = (ctx: ScreeningContext) => (togetherOf(ctx).length ? togetherOf(ctx) : ctx.current ? [ctx.current] : []);
 
   return setup({
     types: { context: {} as ScreeningContext, events: {} as ScreeningEvent, input: {} as ScreeningInput },
     guards: {
-      validAnswer: ({ context, event }) => event.type === 'ANSWER' && valid(context, event.value),
-      validChoice: ({ context, event }) => {
-        if (event.type !== 'TOGGLE' || !context.current || !isList(context.current)) return false;
-        return valid(context, [event.value]);
+      // Questions asked together take the list of those that apply (the ticks and Done at once), never one answer for all.
+      validAnswer: ({ context, event }) => {
+        if (event.type !== 'ANSWER') return false;
+        const together = togetherOf(context);
+        if (together.length) return Array.isArray(event.value) && event.value.every((f) => together.includes(f));
+        return valid(context, event.value);
       },
-      isMultiChoice: ({ context }) => isList(context.current),
+      validChoice: ({ context, event }) => {
+        if (event.type !== 'TOGGLE' || !context.current) return false;
+        if (togetherOf(context).length) return togetherOf(context).includes(event.value);
+        return isList(context.current) && valid(context, [event.value]);
+      },
+      isMultiChoice: ({ context }) => isList(context.current) || togetherOf(context).length > 0,
       hasHistory: ({ context }) => context.history.length > 0,
       canEdit: ({ context, event }) => event.type === 'EDIT' && context.facts[event.fact] !== undefined && defs.has(event.fact),
       alertPending: ({ context }) => Boolean(context.alert),
@@ -116,28 +141,27 @@ export function createScreeningMachine(catalogue: Catalogue) {
     actions: {
       nextStep: assign({ step: ({ context }) => context.step + 1 }),
       pickQuestion: assign(({ context }) => {
-        const current = pending(context)[0] ?? null;
-        return { current, draft: [] };
+        const screen = screenOf(context);
+        return { current: screen[0] ?? null, together: screen.length > 1 ? screen : [], draft: [] };
       }),
       recordAnswer: assign(({ context, event }) => {
         if (event.type !== 'ANSWER' || !context.current) return {};
+        const together = togetherOf(context);
+        if (together.length && Array.isArray(event.value)) return recordScreen(context, yesForTicked(together, event.value));
         const def = defs.get(context.current)!;
-        const value = normaliseValue(def, event.value, catalogue)!;
-        return {
-          alert: alertOf(context, context.current, value),
-          facts: { ...context.facts, [context.current]: value },
-          history: [...context.history.filter((f) => f !== context.current), context.current],
-        };
+        return recordScreen(context, { [context.current]: normaliseValue(def, event.value, catalogue)! });
       }),
       recordDraft: assign(({ context }) => {
         if (!context.current) return {};
-        return { facts: { ...context.facts, [context.current]: context.draft }, history: [...context.history.filter((f) => f !== context.current), context.current] };
+        const together = togetherOf(context);
+        if (together.length) return recordScreen(context, yesForTicked(together, context.draft));
+        return recordScreen(context, { [context.current]: context.draft });
       }),
       recordUnknown: assign(({ context }) => {
         if (!context.current) return {};
         // On the topics screen "don't know" is "not sure" (it opens the general questions), never "nothing happens".
         const value: FactValue = isList(context.current) ? (defs.get(context.current)?.of === 'topic' ? ['not_sure'] : []) : 'unknown';
-        return { facts: { ...context.facts, [context.current]: value }, history: [...context.history.filter((f) => f !== context.current), context.current] };
+        return recordScreen(context, Object.fromEntries(onScreen(context).map((f) => [f, value])));
       }),
       toggleDraft: assign({
         draft: ({ context, event }) => {
@@ -148,20 +172,24 @@ export function createScreeningMachine(catalogue: Catalogue) {
       stepBack: assign(({ context }) => {
         const previous = context.history.at(-1);
         if (!previous) return {};
-        const { [previous]: _dropped, ...facts } = context.facts;
-        const draft = Array.isArray(context.facts[previous]) ? (context.facts[previous] as string[]) : [];
-        return { facts, history: context.history.slice(0, -1), current: previous, draft };
+        // The screen answered last, again: its answers taken back, its ticks kept to change.
+        const ids = factsOf(previous);
+        const facts = Object.fromEntries(Object.entries(context.facts).filter(([f]) => !ids.includes(f)));
+        const first = ids[0]!;
+        const draft = ids.length > 1 ? ids.filter((f) => context.facts[f] === 'yes') : Array.isArray(context.facts[first]) ? (context.facts[first] as string[]) : [];
+        return { facts, history: context.history.slice(0, -1), current: first, together: ids.length > 1 ? ids : [], draft };
       }),
+      // One answer changed from the summary is asked on its own, whatever screen it was answered on.
       startEditing: assign(({ context, event }) => {
         if (event.type !== 'EDIT') return {};
         const value = context.facts[event.fact];
-        return { current: event.fact, draft: Array.isArray(value) ? value : [] };
+        return { current: event.fact, together: [], draft: Array.isArray(value) ? value : [] };
       }),
       markUrgent: assign({ urgent: true }),
-      clearQuestion: assign({ current: null, draft: [] }),
+      clearQuestion: assign({ current: null, together: [], draft: [] }),
       reopenUnsettled: assign(({ context }) => {
         const reopen = new Set(unsettled(context));
-        return { facts: Object.fromEntries(Object.entries(context.facts).filter(([f]) => !reopen.has(f))), history: context.history.filter((f) => !reopen.has(f)) };
+        return { facts: Object.fromEntries(Object.entries(context.facts).filter(([f]) => !reopen.has(f))), history: withoutFacts(context.history, reopen) };
       }),
       noteDanger: assign({
         danger: ({ event }): DangerReason => (event.type === 'DANGER' && event.kind ? { via: 'cue', kind: event.kind } : { via: 'button' }),
@@ -175,6 +203,7 @@ export function createScreeningMachine(catalogue: Catalogue) {
         facts: {},
         history: [],
         current: null,
+        together: [],
         draft: [],
         urgent: false,
         danger: null,
@@ -183,7 +212,7 @@ export function createScreeningMachine(catalogue: Catalogue) {
     },
   }).createMachine({
     id: SCREENING_FLOW,
-    context: ({ input }) => ({ date: input.date, facts: input.facts ?? {}, history: [], current: null, draft: [], step: 0, urgent: false }),
+    context: ({ input }) => ({ date: input.date, facts: input.facts ?? {}, history: [], current: null, together: [], draft: [], step: 0, urgent: false }),
     initial: 'main',
     on: {
       DANGER: { target: '.danger', actions: ['noteDanger', 'nextStep'] },

@@ -5,6 +5,9 @@
  */
 import { Bot, InlineKeyboard, session, type BotConfig, type BotError, type Transformer } from 'grammy';
 import { chatRef } from '../log.js';
+import { runtimeMetrics } from '../runtime/metrics.js';
+import { malformedReason } from '../runtime/update-shape.js';
+import { sessionBeforeConsent } from '../runtime/session-before-consent.js';
 import { isReadOnlyApiMethod, type UpdateClaim } from '../store/update-dedup.js';
 import { encode } from './callback-data.js';
 import type { BotContext, BotDeps, SessionData } from './context.js';
@@ -22,6 +25,7 @@ export function languageFromTelegram(code: string | undefined): Lang {
 
 export function createBot(token: string, deps: BotDeps, config: BotConfig<BotContext> = {}): Bot<BotContext> {
   const bot = new Bot<BotContext>(token, config);
+  bot.api.config.use(commitOnTheWire);
 
   // The update loop never stops: a failed update is logged (no personal data) and the family gets a kind word.
   // An error boundary, not only bot.catch: bot.catch covers long polling, but webhooks and tests call
@@ -29,6 +33,7 @@ export function createBot(token: string, deps: BotDeps, config: BotConfig<BotCon
   const reportFailure = async (err: BotError<BotContext>) => {
     const ctx = err.ctx;
     deps.log.error({ chat: ctx.chatRef, update: ctx.update.update_id, error: describe(err.error) }, 'update failed');
+    runtimeMetrics.handlerErrors.inc();
     if (ctx.chat?.type === 'private') {
       const t = ctx.t ?? deps.translator.bind('ru');
       // "Continue" shows the current screen again: the one that failed may have taken the buttons away.
@@ -44,6 +49,9 @@ export function createBot(token: string, deps: BotDeps, config: BotConfig<BotCon
   const guarded = bot.errorBoundary(reportFailure);
 
   guarded.use(async (ctx, next) => {
+    // Not from Telegram (src/runtime/update-shape.ts): no handler, no dedup key, no session.
+    const malformed = malformedReason(ctx.update);
+    if (malformed) return void deps.log.warn({ update: Number.isSafeInteger(ctx.update.update_id) ? ctx.update.update_id : undefined, malformed }, 'malformed update ignored');
     ctx.deps = deps;
     ctx.chatRef = ctx.chat ? chatRef(ctx.chat.id, deps.logSalt) : '-';
     ctx.lang = languageFromTelegram(ctx.from?.language_code);
@@ -84,11 +92,16 @@ export function createBot(token: string, deps: BotDeps, config: BotConfig<BotCon
     session<SessionData, BotContext>({
       initial: () => ({}),
       // A session write counts as the update acting (keyed by the chat, as the claim is).
-      storage: deps.claims.fence(deps.sessions, ['write', 'delete']),
+      // Nothing stored for a chat that only sent junk (src/runtime/session-before-consent.ts).
+      storage: sessionBeforeConsent(deps.claims.fence(deps.sessions, ['write', 'delete'])),
       getSessionKey: (ctx) => (ctx.chat ? String(ctx.chat.id) : undefined),
     }),
   );
   privateOnly.use(async (ctx, next) => {
+    // Before consent the message with the buttons is not stored (sessionBeforeConsent): a pressed
+    // button's message is the one to take the keyboard off when the next screen comes.
+    const pressed = ctx.callbackQuery?.message?.message_id;
+    if (ctx.session.lastKeyboardMessageId === undefined && pressed !== undefined) ctx.session.lastKeyboardMessageId = pressed;
     if (isLang(ctx.session.lang)) {
       ctx.lang = ctx.session.lang;
       ctx.t = deps.translator.bind(ctx.lang);
@@ -101,15 +114,34 @@ export function createBot(token: string, deps: BotDeps, config: BotConfig<BotCon
 }
 
 /**
- * On this update's own Api, so it runs where the handler calls, before the throttler and retries:
- * the update is recorded as acting before its first Bot API call that does something.
+ * The update is recorded as acting when its first Bot API call that does
+ * something leaves for Telegram: on this update's own Api (outermost) the call's
+ * payload is tied to the claim, and commitOnTheWire, innermost on the bot's Api
+ * (under the throttler and retries), commits just before the request goes out.
+ * So an update whose reply still waits in the throttler when the process dies has
+ * not acted, and its next delivery is handled instead of dropped. A Telegram
+ * stand-in installed outside commitOnTheWire (tests) is covered by the commit
+ * after the call.
  */
 function fenceApi(claim: UpdateClaim): Transformer {
   return async (prev, method, payload, signal) => {
-    if (!isReadOnlyApiMethod(method)) await claim.commit();
-    return prev(method, payload, signal);
+    if (isReadOnlyApiMethod(method)) return prev(method, payload, signal);
+    if (payload === null || typeof payload !== 'object') await claim.commit();
+    else claimOfPayload.set(payload, claim);
+    const answer = await prev(method, payload, signal);
+    await claim.commit(); // idempotent: already done on the wire in production
+    return answer;
   };
 }
+
+const claimOfPayload = new WeakMap<object, UpdateClaim>();
+
+/** Installed first on the bot's Api, so it runs last, right before the network (see fenceApi). */
+const commitOnTheWire: Transformer = async (prev, method, payload, signal) => {
+  const claim = payload !== null && typeof payload === 'object' ? claimOfPayload.get(payload) : undefined;
+  if (claim) await claim.commit();
+  return prev(method, payload, signal);
+};
 
 /** A command for us ("/start", "/start@us", not "/start@another_bot") or a mention of us. */
 function addressedToUs(text: string, username: string): boolean {

@@ -217,6 +217,8 @@ privateChats.on('message:text', async (ctx) => {
   const snapshot = current.snapshot;
   const fact = snapshot.context.current;
   const asking = snapshot.matches({ main: 'screening' }) && !snapshot.matches({ main: { screening: 'summary' } });
+  // "Which of these apply?" takes ticks and Done; a typed "yes" cannot say which line it means.
+  if (asking && snapshot.context.together?.length) return void (await showState(ctx, snapshot, { note: ctx.t('errors.tickThenDone'), net: true }));
   if (asking && fact) {
     const def = ctx.deps.catalogue.facts.find((f) => f.id === fact)!;
     const labels = new Map((def.values ?? []).map((v) => [v, ctx.t(`facts:${fact}.values.${v}`)]));

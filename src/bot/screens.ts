@@ -6,6 +6,7 @@
 import { InlineKeyboard } from 'grammy';
 import { evaluate, isImplied, nextQuestions } from '../engine/evaluate.js';
 import { crossCheck, listIds } from '../engine/facts.js';
+import { screensOf } from '../engine/together.js';
 import { LANGS, type Catalogue, type FactDef, type Facts, type Lang } from '../engine/types.js';
 import type { T } from '../i18n/i18n.js';
 import { numbersIn, renderDocuments, renderFirstView, renderValue, renderWhereToGo, renderWhy } from '../render/result.js';
@@ -148,14 +149,21 @@ export class ScreenRenderer {
     ]);
   }
 
+  /** "Question n of about total", counted in screens: the questions asked together are one. */
+  progress(snapshot: ScreeningSnapshot): { n: number; total: number } {
+    const ctx = snapshot.context;
+    const shown = new Set(ctx.together?.length ? ctx.together : [ctx.current]);
+    const remaining = screensOf(nextQuestions(ctx.facts, this.catalogue, ctx.date).filter((f) => !shown.has(f)), this.catalogue).length;
+    return { n: ctx.history.length + 1, total: ctx.history.length + 1 + remaining };
+  }
+
   private question(snapshot: ScreeningSnapshot, t: T, button: ButtonFn, ev: EvFn, safetyRow: () => Btn[]): Screen {
     const ctx = snapshot.context;
     const fact = ctx.current!;
     const def = this.defs.get(fact)!;
     const editing = snapshot.matches({ main: { screening: 'editing' } });
-    const answered = ctx.history.length;
-    const remaining = nextQuestions(ctx.facts, this.catalogue, ctx.date).filter((f) => f !== fact).length;
-    const lines = [editing ? t('question.editing') : t('question.progress', { n: answered + 1, total: answered + 1 + remaining })];
+    const lines = [editing ? t('question.editing') : t('question.progress', this.progress(snapshot))];
+    if (ctx.together?.length) return this.together(ctx.together, ctx.draft, lines, t, button, ev, safetyRow);
     lines.push(t(`facts:${fact}.question`));
     if (def.sensitive) lines.push(`ℹ️ ${t(`facts:${fact}.why`)}`);
     if (def.type === 'int') lines.push(t('question.typeNumber'));
@@ -179,6 +187,22 @@ export class ScreenRenderer {
     // The topics screen has its own "not sure" tick; everywhere else "don't know" can be said.
     if (def.of !== 'topic') rows.push([button(def.sensitive ? t('buttons.skipSensitive') : t('buttons.dontKnow'), ev({ type: 'SKIP' }))]);
     rows.push([button(editing ? t('buttons.backToSummary') : t('buttons.back'), ev({ type: 'BACK' }))]);
+    rows.push(safetyRow());
+    return { text: lines.join('\n\n'), keyboard: InlineKeyboard.from(rows) };
+  }
+
+  /**
+   * Questions asked together: "which of these apply?", a line for each, a
+   * button for each to tick, Done; "don't know" for all of them at once.
+   */
+  private together(ids: string[], ticked: string[], lines: string[], t: T, button: ButtonFn, ev: EvFn, safetyRow: () => Btn[]): Screen {
+    const sensitive = ids.some((id) => this.defs.get(id)?.sensitive);
+    lines.push([t('facts:together.question'), ...ids.map((id) => `• ${t(`facts:${id}.item`)}`)].join('\n'));
+    if (sensitive) lines.push(`ℹ️ ${t('facts:together.why')}`);
+    const rows: Btn[][] = ids.map((id) => [button(`${ticked.includes(id) ? '✅ ' : ''}${t(`facts:${id}.button`)}`, ev({ type: 'TOGGLE', value: id }))]);
+    rows.push([button(t('buttons.done'), ev({ type: 'CONFIRM' }))]);
+    rows.push([button(sensitive ? t('buttons.skipThese') : t('buttons.dontKnow'), ev({ type: 'SKIP' }))]);
+    rows.push([button(t('buttons.back'), ev({ type: 'BACK' }))]);
     rows.push(safetyRow());
     return { text: lines.join('\n\n'), keyboard: InlineKeyboard.from(rows) };
   }

@@ -129,6 +129,7 @@ function crossCheck(c: Catalogue, file: (name: string) => string): void {
     if (unknownTopic) throw new CatalogueError(`${file('facts.yaml')}: entry ${f.id}: unknown topic ${unknownTopic} (topics.yaml)`);
     if (f.type === 'enum' && !f.values?.length) throw new CatalogueError(`${file('facts.yaml')}: entry ${f.id}: an enum needs values`);
     if (f.type === 'list' && !f.of) throw new CatalogueError(`${file('facts.yaml')}: entry ${f.id}: a list needs "of"`);
+    if (f.ask === 'together' && f.type !== 'yesno') throw new CatalogueError(`${file('facts.yaml')}: entry ${f.id}: only yes/no questions can be asked together`);
     if (f.relevantIf) {
       checkCond(f.relevantIf, `${file('facts.yaml')}: entry ${f.id}`, new Set(), false);
       if (f.whenIrrelevant === undefined) throw new CatalogueError(`${file('facts.yaml')}: entry ${f.id}: relevantIf needs whenIrrelevant`);
@@ -174,6 +175,8 @@ export function catalogueKeys(c: Catalogue): string[] {
       `facts:${f.id}.question`,
       `facts:${f.id}.label`,
       ...(f.sensitive ? [`facts:${f.id}.why`] : []),
+      // Asked together: a line on the "which of these apply?" screen and its button.
+      ...(f.ask === 'together' ? [`facts:${f.id}.item`, `facts:${f.id}.button`] : []),
       ...(f.type === 'enum' ? (f.values ?? []).map((v) => `facts:${f.id}.values.${v}`) : []),
     ]),
     ...[...new Set([...rules.flatMap((r) => r.documents), ...c.documents.map((d) => d.id)])].map((d) => `documents:${d}`),
@@ -192,7 +195,7 @@ function checkTranslations(c: Catalogue, resources: Resources): void {
     throw new CatalogueError(`locales: ${missing.length} catalogue texts are missing, e.g. ${missing.slice(0, 5).join(', ')}`);
   }
   // Button labels: Telegram cuts longer ones off on a phone.
-  const buttons = [...c.services.map((s) => `services:${s.id}.short`), ...c.benefits.map((b) => `benefits:${b.id}.short`)];
+  const buttons = [...c.services.map((s) => `services:${s.id}.short`), ...c.benefits.map((b) => `benefits:${b.id}.short`), ...c.facts.filter((f) => f.ask === 'together').map((f) => `facts:${f.id}.button`)];
   const long = LANGS.flatMap((lang) => buttons.filter((k) => [...lookup(resources, lang, k)!].length > MAX_BUTTON).map((k) => `${lang}/${k}`));
   if (long.length) throw new CatalogueError(`locales: ${long.length} button labels are longer than ${MAX_BUTTON} characters, e.g. ${long.slice(0, 5).join(', ')}`);
 }

@@ -47,6 +47,8 @@ export const factDef = z.strictObject({
   relevantIf: condition.optional(),
   whenIrrelevant: scalar.optional(),
   impliedBy: z.array(z.strictObject({ when: condition, value: scalar })).optional(),
+  /** Asked with the other pending `together` questions on one "which of these apply?" screen (yes/no facts only). */
+  ask: z.literal('together').optional(),
 });
 
 const source = z.strictObject({

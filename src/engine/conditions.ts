@@ -152,6 +152,9 @@ function readUncached(id: string, ctx: EvalContext): FactRead {
   }
   const given = ctx.facts[id];
   if (given !== undefined && given !== 'unknown') return { value: given, because: [{ fact: id, value: given }], missing: new Set(), undecidedBy };
+  // A question the topics screen closed is never asked, so the answers that would open its gate settle nothing
+  // (children_under_3 is worth asking only for the children topic's question about a child under 3).
+  if (topicClosed(id, ctx)) return { because: [], missing: new Set([id]), undecidedBy: new Set() };
   return { because: [], missing: new Set([...undecidedBy, id]), undecidedBy };
 }
 

@@ -58,7 +58,10 @@ function evaluateRule(rule: Rule, ctx: EvalContext): RuleResult {
   ctx.outcomes.set(rule.id, o);
   const result: RuleResult = { id: rule.id, status: STATUS[o.truth], because: dedupe(o.because), source };
   if (o.truth === 'U') {
-    result.missing = inFactOrder(ctx.catalogue, [...missingOf(o)].filter((f) => !topicClosed(f, ctx)));
+    // A parameter with no value in force (no poverty line for the date and region) keeps the rule from ever being
+    // indicated: no answer can settle it, so none is asked for it; the answers could only say which way it cannot apply.
+    const settleable = o.toTrue.size > 0 || o.missingParams.size === 0;
+    result.missing = settleable ? inFactOrder(ctx.catalogue, [...missingOf(o)].filter((f) => !topicClosed(f, ctx))) : [];
     if (o.missingParams.size) result.missingParams = [...o.missingParams];
   }
   return result;

@@ -47,6 +47,11 @@ export interface FactDef {
   whenIrrelevant?: string | number;
   /** Values other answers already imply (e.g. a household of one lives alone); the question is then not asked. */
   impliedBy?: { when: Condition; value: string | number }[];
+  /**
+   * Asked together: the pending yes/no questions marked so share one "which of these
+   * apply to anyone in your family?" screen (src/engine/together.ts).
+   */
+  ask?: 'together';
 }
 
 export interface Source {

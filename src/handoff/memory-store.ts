@@ -31,7 +31,7 @@ import {
   type CaseHash,
   type HashChange,
 } from './codec.js';
-import type { CasePatch, HandoffStore } from './store.js';
+import type { CasePatch, HandoffStore, RelayClaimOptions, RelayRecordOptions } from './store.js';
 import type { AuditEvent, CaseRecord, ClaimResult, DueTimer, RelayEntry, TimerKind } from './types.js';
 
 export interface MemoryHandoffStoreOptions {
@@ -100,8 +100,11 @@ export class MemoryHandoffStore implements HandoffStore {
   private readonly topics = new Map<string, string>();
   private readonly operatorCases = new Map<string, Set<string>>();
   private readonly relaySeen = new Set<string>();
-  /** Insertion order is recording order, as relay:order's sequence. */
+  /** Insertion order is recording order, as relay:stream's. */
   private readonly outbox = new Map<string, string>();
+  /** Per recorded relay: its sender's lease (real clock, as Redis's PX), failed sends, when a resend tick last took it (the group's delivery). */
+  private readonly relayState = new Map<string, { leaseUntil: number; attempts: number; seenAt?: number }>();
+  readonly deadRelays: { key: string; caseId: string; direction: string; reason: string; attempts: number }[] = [];
   private readonly timers = new SortedSet();
   private readonly roles = new Map<Role, Set<number>>();
   private readonly statSets = new Map<StatName, SortedSet>();
@@ -338,10 +341,11 @@ export class MemoryHandoffStore implements HandoffStore {
     return raw.map(decodeRelay);
   }
 
-  async recordRelay(entry: RelayEntry): Promise<boolean> {
+  async recordRelay(entry: RelayEntry, options: RelayRecordOptions = {}): Promise<boolean> {
     if (this.relaySeen.has(entry.key)) return false;
     this.relaySeen.add(entry.key);
     this.outbox.set(entry.key, encodeRelay(entry));
+    this.relayState.set(entry.key, { leaseUntil: options.leaseMs ? Date.now() + options.leaseMs : 0, attempts: 0 });
     return true;
   }
 
@@ -351,6 +355,44 @@ export class MemoryHandoffStore implements HandoffStore {
 
   async ackRelay(key: string): Promise<void> {
     this.outbox.delete(key);
+    this.relayState.delete(key);
+  }
+
+  async claimUnsent(_consumer: string, options: RelayClaimOptions): Promise<RelayEntry[]> {
+    const now = Date.now();
+    const out: RelayEntry[] = [];
+    let looked = 0;
+    for (const [key, raw] of this.outbox) {
+      if (looked >= (options.limit ?? 100)) break;
+      const state = this.relayState.get(key) ?? { leaseUntil: 0, attempts: 0 };
+      // As XREADGROUP (never seen) or XAUTOCLAIM (seen, idle long enough).
+      if (state.seenAt !== undefined && now - state.seenAt < options.idleMs) continue;
+      looked++;
+      state.seenAt = now;
+      if (state.leaseUntil <= now) {
+        state.leaseUntil = now + options.leaseMs;
+        out.push(decodeRelay(raw));
+      }
+      this.relayState.set(key, state);
+    }
+    return out;
+  }
+
+  async releaseRelay(key: string): Promise<number> {
+    const state = this.relayState.get(key) ?? { leaseUntil: 0, attempts: 0 };
+    state.attempts++;
+    state.leaseUntil = 0;
+    if (this.outbox.has(key)) this.relayState.set(key, state);
+    return state.attempts;
+  }
+
+  async deadRelay(entry: RelayEntry, reason: string, attempts: number): Promise<void> {
+    this.deadRelays.push({ key: entry.key, caseId: entry.caseId, direction: entry.direction, reason: reason.slice(0, 200), attempts });
+    await this.ackRelay(entry.key);
+  }
+
+  async relayBacklog(): Promise<number> {
+    return this.outbox.size;
   }
 
   async schedule(caseId: string, kind: TimerKind, deadline: number): Promise<void> {
@@ -421,7 +463,7 @@ export class MemoryHandoffStore implements HandoffStore {
     else this.families.delete(ref);
     for (const [key, raw] of this.outbox) {
       const entry = decodeRelay(raw);
-      if (erased.has(entry.caseId) || (entry.fromChatId === chatId && !live.has(entry.caseId))) this.outbox.delete(key);
+      if (erased.has(entry.caseId) || (entry.fromChatId === chatId && !live.has(entry.caseId))) void this.ackRelay(key);
     }
     return touched;
   }

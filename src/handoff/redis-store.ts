@@ -14,9 +14,12 @@
  *   topic:<topicId>            string case id of an operators' forum topic                                   TTL
  *   operator:<userId>:cases    set    cases the operator holds (status neither waiting nor closed)
  *   relay:seen:<key>           string dedup marker of a recorded relay (SET NX)                   TTL relayDedupSeconds
- *   relay:outbox               hash   key → RelayEntry JSON, recorded and not yet acknowledged
- *   relay:order                zset   key → sequence number (outbox in recording order)
- *   relay:seq                  string the sequence counter
+ *   relay:stream               stream the outbox: fields k (key), e (RelayEntry JSON), in recording order;
+ *                                     consumer group "senders" (the resend tick); XDELed once delivered
+ *   relay:ids                  hash   key → stream entry id, for acknowledging by key
+ *   relay:lease:<key>          string someone is sending this relay right now (SET NX PX)      TTL the lease
+ *   relay:attempts             hash   key → failed sends so far
+ *   relay:dead                 stream relays given up (k, caseId, direction, reason; no chat id, no text)  MAXLEN ~1000
  *   timers                     zset   member "<caseId>|<kind>", score = absolute deadline (epoch ms)
  *   roles:<role>               set    user ids granted at run time
  *   stats:created|claimed|closed  zset  member case id, score = when; trimmed to the TTL window
@@ -68,7 +71,7 @@ import {
   type CaseHash,
   type HashChange,
 } from './codec.js';
-import type { CasePatch, HandoffStore } from './store.js';
+import type { CasePatch, HandoffStore, RelayClaimOptions, RelayRecordOptions } from './store.js';
 import type { AuditEvent, CaseRecord, CaseStatus, ClaimResult, DueTimer, RelayEntry, TimerKind } from './types.js';
 
 export interface RedisHandoffStoreOptions {
@@ -314,16 +317,77 @@ return due
 `;
 
 /**
- * recordRelay: KEYS relay:seen:<key>, relay:outbox, relay:order, relay:seq;
- * ARGV key, entry JSON, dedup TTL. The marker and the outbox entry are written
- * together, so a recorded relay is never both "seen" and missing from the outbox.
+ * recordRelay: KEYS relay:seen:<key>, relay:stream, relay:ids, relay:lease:<key>;
+ * ARGV key, entry JSON, dedup TTL, live lease ms (0: none), group. The marker and
+ * the outbox entry are written together, so a recorded relay is never both "seen"
+ * and missing from the outbox; the live sender's lease in the same step, so the
+ * resend tick never picks up what the live path is about to send.
  */
 const RECORD_RELAY = `
 if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[3]) then return 0 end
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-redis.call('ZADD', KEYS[3], redis.call('INCR', KEYS[4]), ARGV[1])
+if redis.call('EXISTS', KEYS[2]) == 0 then redis.call('XGROUP', 'CREATE', KEYS[2], ARGV[5], '0', 'MKSTREAM') end
+local id = redis.call('XADD', KEYS[2], '*', 'k', ARGV[1], 'e', ARGV[2])
+redis.call('HSET', KEYS[3], ARGV[1], id)
+if tonumber(ARGV[4]) > 0 then redis.call('SET', KEYS[4], '1', 'PX', ARGV[4]) end
 return 1
 `;
+
+/** ackRelay: KEYS relay:ids, relay:stream, relay:lease:<key>, relay:attempts; ARGV key, group. Delivered (or given up): gone from the outbox. */
+const ACK_RELAY = `
+local id = redis.call('HGET', KEYS[1], ARGV[1])
+if id then
+  redis.pcall('XACK', KEYS[2], ARGV[2], id)
+  redis.call('XDEL', KEYS[2], id)
+  redis.call('HDEL', KEYS[1], ARGV[1])
+end
+redis.call('DEL', KEYS[3])
+redis.call('HDEL', KEYS[4], ARGV[1])
+return 1
+`;
+
+/**
+ * claimUnsent: KEYS relay:stream; ARGV group, consumer, idle ms, limit, lease ms, prefix.
+ * Entries a dead sender left (pending longer than the idle time: XAUTOCLAIM) and
+ * entries no sender has seen yet (XREADGROUP); of those, the ones whose lease this
+ * call takes. An entry leased elsewhere (the live path is sending it) stays pending
+ * here and is looked at again after the idle time, when it is either acknowledged
+ * by its sender or its lease has run out.
+ */
+const CLAIM_UNSENT = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return {} end
+redis.pcall('XGROUP', 'CREATE', KEYS[1], ARGV[1], '0')
+local limit = tonumber(ARGV[4])
+local batch = redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3], '0-0', 'COUNT', limit)[2]
+local fresh = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', limit, 'STREAMS', KEYS[1], '>')
+if fresh then for _, entry in ipairs(fresh[1][2]) do batch[#batch + 1] = entry end end
+local out = {}
+for _, entry in ipairs(batch) do
+  local fields = entry[2]
+  local key, json
+  for i = 1, #fields, 2 do
+    if fields[i] == 'k' then key = fields[i + 1] elseif fields[i] == 'e' then json = fields[i + 1] end
+  end
+  if key and json and redis.call('SET', ARGV[6] .. 'relay:lease:' .. key, '1', 'NX', 'PX', ARGV[5]) then out[#out + 1] = json end
+end
+return out
+`;
+
+/** deadRelay: KEYS relay:dead, then ackRelay's keys; ARGV key, group, caseId, direction, reason, attempts. */
+const DEAD_RELAY = `
+redis.call('XADD', KEYS[1], 'MAXLEN', '~', '1000', '*', 'k', ARGV[1], 'caseId', ARGV[3], 'direction', ARGV[4], 'reason', ARGV[5], 'attempts', ARGV[6])
+local id = redis.call('HGET', KEYS[2], ARGV[1])
+if id then
+  redis.pcall('XACK', KEYS[3], ARGV[2], id)
+  redis.call('XDEL', KEYS[3], id)
+  redis.call('HDEL', KEYS[2], ARGV[1])
+end
+redis.call('DEL', KEYS[4])
+redis.call('HDEL', KEYS[5], ARGV[1])
+return 1
+`;
+
+/** The relay outbox's consumer group. */
+const SENDERS = 'senders';
 
 /**
  * forgetFamily: ARGV prefix, ttl, family pseudonym, chat id. Closed cases are
@@ -362,12 +426,19 @@ if #live > 0 then
 else
   redis.call('DEL', familyKey)
 end
-local outbox = redis.call('HGETALL', P .. 'relay:outbox')
-for i = 1, #outbox, 2 do
-  local entry = cjson.decode(outbox[i + 1])
-  if erased[entry.caseId] or (entry.fromChatId == tonumber(ARGV[4]) and not isLive[entry.caseId]) then
-    redis.call('HDEL', P .. 'relay:outbox', outbox[i])
-    redis.call('ZREM', P .. 'relay:order', outbox[i])
+local outbox = redis.call('XRANGE', P .. 'relay:stream', '-', '+')
+for _, item in ipairs(outbox) do
+  local key, json
+  for i = 1, #item[2], 2 do
+    if item[2][i] == 'k' then key = item[2][i + 1] elseif item[2][i] == 'e' then json = item[2][i + 1] end
+  end
+  local entry = json and cjson.decode(json) or {}
+  if key and (erased[entry.caseId] or (entry.fromChatId == tonumber(ARGV[4]) and not isLive[entry.caseId])) then
+    redis.pcall('XACK', P .. 'relay:stream', 'senders', item[1])
+    redis.call('XDEL', P .. 'relay:stream', item[1])
+    redis.call('HDEL', P .. 'relay:ids', key)
+    redis.call('HDEL', P .. 'relay:attempts', key)
+    redis.call('DEL', P .. 'relay:lease:' .. key)
   end
 end
 return touched
@@ -423,6 +494,9 @@ const SCRIPTS = {
   setFields: new LuaScript(SET_FIELDS),
   takeDue: new LuaScript(TAKE_DUE),
   recordRelay: new LuaScript(RECORD_RELAY),
+  ackRelay: new LuaScript(ACK_RELAY),
+  claimUnsent: new LuaScript(CLAIM_UNSENT),
+  deadRelay: new LuaScript(DEAD_RELAY),
   forget: new LuaScript(FORGET),
   announce: new LuaScript(ANNOUNCE),
 };
@@ -602,25 +676,56 @@ export class RedisHandoffStore implements HandoffStore {
     return raw.map(decodeRelay);
   }
 
-  async recordRelay(entry: RelayEntry): Promise<boolean> {
+  async recordRelay(entry: RelayEntry, options: RelayRecordOptions = {}): Promise<boolean> {
     const reply = await SCRIPTS.recordRelay.run(
       this.redis,
-      [this.key('relay', 'seen', entry.key), this.key('relay', 'outbox'), this.key('relay', 'order'), this.key('relay', 'seq')],
-      [entry.key, encodeRelay(entry), this.relayDedup],
+      [this.key('relay', 'seen', entry.key), this.key('relay', 'stream'), this.key('relay', 'ids'), this.key('relay', 'lease', entry.key)],
+      [entry.key, encodeRelay(entry), this.relayDedup, String(options.leaseMs ?? 0), SENDERS],
     );
     return reply === 1;
   }
 
   async unsentRelays(limit = 100): Promise<RelayEntry[]> {
     if (limit <= 0) return [];
-    const keys = await this.redis.zRange(this.key('relay', 'order'), 0, limit - 1);
-    if (keys.length === 0) return [];
-    const raw = await this.redis.hmGet(this.key('relay', 'outbox'), keys);
-    return raw.filter((r): r is string => typeof r === 'string').map(decodeRelay);
+    const entries = (await this.redis.sendCommand(['XRANGE', this.key('relay', 'stream'), '-', '+', 'COUNT', String(limit)])) as [string, string[]][];
+    return entries.flatMap(([, fields]) => {
+      const json = fields[fields.indexOf('e') + 1];
+      return fields.includes('e') && json !== undefined ? [decodeRelay(json)] : [];
+    });
   }
 
   async ackRelay(key: string): Promise<void> {
-    await this.redis.multi().hDel(this.key('relay', 'outbox'), key).zRem(this.key('relay', 'order'), key).exec();
+    await SCRIPTS.ackRelay.run(this.redis, this.ackKeys(key), [key, SENDERS]);
+  }
+
+  async claimUnsent(consumer: string, options: RelayClaimOptions): Promise<RelayEntry[]> {
+    const raw = (await SCRIPTS.claimUnsent.run(
+      this.redis,
+      [this.key('relay', 'stream')],
+      [SENDERS, consumer, String(options.idleMs), String(options.limit ?? 100), String(options.leaseMs), this.prefix],
+    )) as string[];
+    return raw.map(decodeRelay);
+  }
+
+  async releaseRelay(key: string): Promise<number> {
+    const [attempts] = (await this.redis.multi().hIncrBy(this.key('relay', 'attempts'), key, 1).del(this.key('relay', 'lease', key)).exec()) as unknown as [number];
+    return Number(attempts);
+  }
+
+  async deadRelay(entry: RelayEntry, reason: string, attempts: number): Promise<void> {
+    await SCRIPTS.deadRelay.run(
+      this.redis,
+      [this.key('relay', 'dead'), ...this.ackKeys(entry.key)],
+      [entry.key, SENDERS, entry.caseId, entry.direction, reason.slice(0, 200), String(attempts)],
+    );
+  }
+
+  async relayBacklog(): Promise<number> {
+    return Number(await this.redis.hLen(this.key('relay', 'ids')));
+  }
+
+  private ackKeys(key: string): string[] {
+    return [this.key('relay', 'ids'), this.key('relay', 'stream'), this.key('relay', 'lease', key), this.key('relay', 'attempts')];
   }
 
   async schedule(caseId: string, kind: TimerKind, deadline: number): Promise<void> {

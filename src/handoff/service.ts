@@ -13,6 +13,9 @@ import type { Logger } from '../log.js';
 import { caseCard, caseCardKeyboard, topicName } from './card.js';
 import type { WorkingHours } from './hours.js';
 import type { HandoffStore } from './store.js';
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { runtimeMetrics } from '../runtime/metrics.js';
 import type { AuditEvent, CaseRecord, CaseSummary, Outcome, RelayEntry } from './types.js';
 
 export interface HandoffConfig {
@@ -62,9 +65,25 @@ export function randomCaseId(): string {
 const isTopicGone = (e: unknown) => e instanceof GrammyError && /thread not found|TOPIC_DELETED|TOPIC_ID_INVALID|TOPIC_CLOSED/i.test(e.description);
 /** Telegram's answer when the family blocked the bot or deleted their account. */
 const isFamilyGone = (e: unknown) => e instanceof GrammyError && e.error_code === 403;
+/** A 400 Telegram will give every time (a service message cannot be copied), as opposed to a limit or an outage. */
+const isNeverCopyable = (e: unknown) => e instanceof GrammyError && e.error_code === 400 && !/too many requests/i.test(e.description);
+
+/**
+ * The relay outbox (src/handoff/store.ts claimUnsent). The lease covers the
+ * longest live send (auto-retry waits up to 5 × 60 s, plus the group throttle),
+ * so no resend goes out while the first send may still arrive; a relay whose
+ * sender failed is tried again after RELAY_IDLE_MS.
+ */
+export const RELAY_LEASE_MS = 6 * 60_000;
+export const RELAY_IDLE_MS = 30_000;
+/** Sends before a relay goes to the dead-letter stream: Telegram's "never" soon, anything else after a while. */
+export const RELAY_MAX_NEVER_ATTEMPTS = 3;
+export const RELAY_MAX_ATTEMPTS = 20;
 
 export class HandoffService {
   private readonly now: () => number;
+  /** This process's name in the relay outbox's consumer group. */
+  private readonly sender = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   private readonly newCaseId: () => string;
   /** Topic creation is throttled: Telegram allows about 20 messages a minute in a group. */
   private topicQueue: Promise<unknown> = Promise.resolve();
@@ -285,7 +304,7 @@ export class HandoffService {
   async fromFamily(rec: CaseRecord, updateId: number, messageId: number): Promise<void> {
     if (rec.chatId === undefined) return; // closed meanwhile
     const entry: RelayEntry = { key: `f${updateId}`, caseId: rec.id, direction: 'to_operators', fromChatId: rec.chatId, messageId, topicId: rec.topicId };
-    if (!(await this.deps.store.recordRelay(entry))) return; // delivered already (the same update twice)
+    if (!(await this.deps.store.recordRelay(entry, { leaseMs: RELAY_LEASE_MS }))) return; // delivered already (the same update twice)
     await this.deps.store.setFields(rec.id, { lastFamilyMessageAt: this.now() });
     if (rec.status === 'claimed') {
       await this.deps.store.schedule(rec.id, 'next_response', this.deps.config.hours.deadline(this.now(), this.deps.config.nextResponseMinutes));
@@ -303,7 +322,7 @@ export class HandoffService {
     const rec = await this.deps.store.caseOfTopic(topicId);
     if (!rec || rec.status !== 'claimed' || rec.operatorId !== fromUserId) return false;
     const entry: RelayEntry = { key: `o${updateId}`, caseId: rec.id, direction: 'to_family', fromChatId: this.deps.config.groupId, messageId };
-    if (!(await this.deps.store.recordRelay(entry))) return true;
+    if (!(await this.deps.store.recordRelay(entry, { leaseMs: RELAY_LEASE_MS }))) return true;
     const at = this.now();
     await this.deps.store.setFields(rec.id, { lastOperatorMessageAt: at, ...(rec.firstResponseAt ? {} : { firstResponseAt: at }) });
     await this.deps.store.cancelTimer(rec.id, 'first_response');
@@ -313,16 +332,30 @@ export class HandoffService {
   }
 
   /**
-   * Sends a relay just recorded. A failure leaves it in the outbox for
-   * resendUnsent() instead of failing the update: the family would otherwise
-   * be told "something went wrong, try again" and write the same thing twice.
+   * Sends a relay just recorded (holding its lease). A failure leaves it in the
+   * outbox for resendUnsent() instead of failing the update: the family would
+   * otherwise be told "something went wrong, try again" and write the same thing twice.
    */
   private async sendRecorded(entry: RelayEntry): Promise<void> {
     try {
       await this.send(entry);
     } catch (e) {
       this.deps.log.warn({ case: entry.caseId, error: (e as Error).message.slice(0, 200) }, 'relay failed; it stays in the outbox');
+      await this.sendFailed(entry, e).catch(() => undefined);
     }
+  }
+
+  /** Gives the lease back; a relay Telegram refuses again and again goes to the dead letters, with a word in the topic. */
+  private async sendFailed(entry: RelayEntry, error: unknown): Promise<void> {
+    const attempts = await this.deps.store.releaseRelay(entry.key);
+    const never = isNeverCopyable(error);
+    if (attempts < (never ? RELAY_MAX_NEVER_ATTEMPTS : RELAY_MAX_ATTEMPTS)) return;
+    const reason = error instanceof GrammyError ? `${error.error_code} ${error.description}` : (error as Error).message;
+    await this.deps.store.deadRelay(entry, reason, attempts);
+    runtimeMetrics.deadLetters.inc({ what: 'relay' });
+    this.deps.log.error({ case: entry.caseId, direction: entry.direction, attempts, error: reason.slice(0, 200) }, 'relay given up; kept in the dead-letter stream');
+    const rec = await this.deps.store.get(entry.caseId);
+    if (rec) await this.noticeInTopic(rec, `ops:relayUndeliverable.${entry.direction}`);
   }
 
   /** Sends one recorded relay and acknowledges it; heals a deleted topic and marks a family that blocked the bot. */
@@ -363,19 +396,25 @@ export class HandoffService {
     await this.deps.store.keepCopy(rec.id, copy.message_id);
   }
 
-  /** After a restart: sends what was recorded but not acknowledged. */
+  /**
+   * The resend tick: relays recorded and not delivered (their send failed, or the
+   * process died), each taken with its lease so that no relay is sent while
+   * another sender still holds it. Returns how many were delivered.
+   */
   async resendUnsent(): Promise<number> {
     let sent = 0;
-    for (const entry of await this.deps.store.unsentRelays(100)) {
+    for (const entry of await this.deps.store.claimUnsent(this.sender, { idleMs: RELAY_IDLE_MS, leaseMs: RELAY_LEASE_MS, limit: 100 })) {
       try {
         await this.send(entry);
         sent++;
       } catch (e) {
-        this.deps.log.warn({ case: entry.caseId, error: (e as Error).message }, 'relay still failing; will retry');
+        this.deps.log.warn({ case: entry.caseId, error: (e as Error).message.slice(0, 200) }, 'relay still failing; will retry');
+        await this.sendFailed(entry, e).catch(() => undefined);
       }
     }
     return sent;
   }
+
 
   /**
    * Tells waiting families their new place when it changed meaningfully: they

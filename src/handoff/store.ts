@@ -83,11 +83,28 @@ export interface HandoffStore {
   /**
    * Records a message to relay before it is sent. Deduplicated by `entry.key`
    * (an update id delivered twice records once): returns false for a duplicate.
+   * With `leaseMs`, the caller also holds the sending lease: it sends at once,
+   * and no resend picks the entry up while the lease lasts.
    */
-  recordRelay(entry: RelayEntry): Promise<boolean>;
-  /** Relays recorded but not yet acknowledged (after a crash: send these again). */
+  recordRelay(entry: RelayEntry, options?: RelayRecordOptions): Promise<boolean>;
+  /** Relays recorded but not yet acknowledged, in recording order (read only). */
   unsentRelays(limit?: number): Promise<RelayEntry[]>;
+  /** Delivered: gone from the outbox, with its lease and attempt count. */
   ackRelay(key: string): Promise<void>;
+  /**
+   * The relay outbox's consumer group (Redis Streams): relays nobody has taken
+   * yet, and relays taken more than `idleMs` ago and still not acknowledged (their
+   * sender died or failed). Returns those whose sending lease this call took; a
+   * relay leased elsewhere (being sent right now) is skipped and looked at again
+   * after `idleMs`.
+   */
+  claimUnsent(consumer: string, options: RelayClaimOptions): Promise<RelayEntry[]>;
+  /** A send failed: the lease is given back. Returns the failed sends so far. */
+  releaseRelay(key: string): Promise<number>;
+  /** Given up: moved to the dead-letter stream (no chat id, no text) and out of the outbox. */
+  deadRelay(entry: RelayEntry, reason: string, attempts: number): Promise<void>;
+  /** How many relays are recorded and not yet delivered. */
+  relayBacklog(): Promise<number>;
 
   /** Durable timers: absolute deadlines (epoch ms). Scheduling the same case+kind again replaces it. */
   schedule(caseId: string, kind: TimerKind, deadline: number): Promise<void>;
@@ -112,4 +129,17 @@ export interface HandoffStore {
    * erased the same way when it closes. Returns the ids of the cases touched.
    */
   forgetFamily(chatId: number): Promise<string[]>;
+}
+
+export interface RelayRecordOptions {
+  /** Take the sending lease for this long (the live path, which sends at once). */
+  leaseMs?: number;
+}
+
+export interface RelayClaimOptions {
+  /** A relay taken this long ago and not acknowledged is taken again. Longer than a live send. */
+  idleMs: number;
+  /** How long the sending lease lasts. */
+  leaseMs: number;
+  limit?: number;
 }

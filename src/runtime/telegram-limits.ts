@@ -6,7 +6,8 @@
  */
 import { autoRetry } from '@grammyjs/auto-retry';
 import { apiThrottler } from '@grammyjs/transformer-throttler';
-import type { Api } from 'grammy';
+import type { Api, Transformer } from 'grammy';
+import { runtimeMetrics } from './metrics.js';
 
 /**
  * Bottleneck options (and only those: Bottleneck ignores names it does not
@@ -24,4 +25,17 @@ export const RETRY = { maxRetryAttempts: 5, maxDelaySeconds: 60 };
 export function useTelegramLimits(api: Api, throttle = THROTTLE): void {
   api.config.use(apiThrottler(throttle));
   api.config.use(autoRetry(RETRY));
+  api.config.use(countFailures);
 }
+
+/** Outermost, so it counts what failed after the retries: a rejected call or an answer with ok: false. */
+export const countFailures: Transformer = async (prev, method, payload, signal) => {
+  try {
+    const answer = await prev(method, payload, signal);
+    if (!answer.ok) runtimeMetrics.telegramFailures.inc({ method });
+    return answer;
+  } catch (error) {
+    runtimeMetrics.telegramFailures.inc({ method });
+    throw error;
+  }
+};

@@ -17,11 +17,26 @@ describe('questions', () => {
       const snapshot = await dialogOf(h, 201);
       if (snapshot.matches({ main: { screening: 'summary' } })) break;
       const fact = snapshot.context.current!;
-      seen.push(fact);
       const texts = sentTexts(calls);
+      const codes = sentButtons(calls).map((d) => d.split('|')[1]);
+      const together = snapshot.context.together ?? [];
+      if (together.length) {
+        // Questions asked together: one message, a line and a tick for each, Done, and one "skip" for all that says why.
+        seen.push(...together);
+        expect(texts, `one message for ${together.join(', ')}`).toHaveLength(1);
+        expect(texts[0]).toContain(text(h, 'ru', 'facts:together.question'));
+        for (const id of together) expect(texts[0]).toContain(`• ${text(h, 'ru', `facts:${id}.item`)}`);
+        expect(codes).toEqual(expect.arrayContaining([...together.map((id) => `t:${id}`), 'ok', 'sk', 'bk', 'tk', 'dg']));
+        if (together.some((id) => h.deps.catalogue.facts.find((d) => d.id === id)?.sensitive)) {
+          expect(texts[0]).toContain(text(h, 'ru', 'facts:together.why'));
+          expect(f.buttons.some((b) => b.text === text(h, 'ru', 'buttons.skipThese'))).toBe(true);
+        }
+        calls = await f.press('sk');
+        continue;
+      }
+      seen.push(fact);
       expect(texts, `one message for ${fact}`).toHaveLength(1);
       expect(texts[0]).toContain(text(h, 'ru', `facts:${fact}.question`));
-      const codes = sentButtons(calls).map((d) => d.split('|')[1]);
       const def = h.deps.catalogue.facts.find((d) => d.id === fact)!;
       // The topics screen has its own "not sure" tick instead of "don't know".
       expect(codes, fact).toEqual(expect.arrayContaining(['bk', ...(def.of === 'topic' ? ['t:not_sure', 'ok'] : ['sk']), 'tk', 'dg']));
@@ -74,6 +89,68 @@ describe('questions', () => {
     expect(await factsOf(h, 204)).toEqual({});
     await f.press('a:no');
     expect(await currentFact(h, 204)).toBe(second);
+  });
+});
+
+describe('questions asked together', () => {
+  const GROUP = ['member_socially_significant_disease', 'expecting_or_child_under_1_5', 'member_pension_age_no_pension', 'member_hazardous_work_lists'];
+  async function toGroup(h: BotHarness, chat: number) {
+    const f = h.family(chat);
+    await startScreening(f);
+    await answerUntil(f, { in_danger_now: 'no', household_members: 5, children: 3, topics: ['health', 'money'], member_disability_group: '2' }, (fact) => fact === GROUP[0]);
+    expect((await dialogOf(h, chat)).context.together).toEqual(GROUP);
+    return f;
+  }
+
+  it('a tick says "yes", a line left unticked "no", one Done for all; Back returns to the screen with its ticks', async () => {
+    const h = new BotHarness();
+    const f = await toGroup(h, 231);
+    await f.press('t:expecting_or_child_under_1_5');
+    expect(f.buttons.find((b) => b.data.endsWith('|t:expecting_or_child_under_1_5'))!.text).toBe(`✅ ${text(h, 'ru', 'facts:expecting_or_child_under_1_5.button')}`);
+    await f.press('t:member_hazardous_work_lists');
+    await f.press('t:member_hazardous_work_lists'); // ticked by mistake, unticked
+    await f.press('ok');
+    const after = await dialogOf(h, 231);
+    expect(GROUP.map((id) => after.context.facts[id])).toEqual(['no', 'yes', 'no', 'no']);
+    expect(after.context.history.at(-1)).toBe(GROUP.join('+'));
+    expect(after.context.together).toEqual([]);
+
+    await f.press('bk');
+    const back = await dialogOf(h, 231);
+    expect(back.context.together).toEqual(GROUP);
+    expect(back.context.draft).toEqual(['expecting_or_child_under_1_5']);
+    for (const id of GROUP) expect(back.context.facts[id]).toBeUndefined();
+    expect(f.buttons.filter((b) => b.text.startsWith('✅ ')).map((b) => b.data.split('|t:')[1])).toEqual(['expecting_or_child_under_1_5']);
+  });
+
+  it('"skip these questions" says "don\'t know" for all; typed "yes" answers none of them', async () => {
+    const h = new BotHarness();
+    const f = await toGroup(h, 232);
+    expect(f.buttons.some((b) => b.text === text(h, 'ru', 'buttons.skipThese'))).toBe(true);
+    await f.say('да');
+    expect(f.lastText).toContain(text(h, 'ru', 'errors.tickThenDone'));
+    expect(f.lastText).not.toContain(text(h, 'ru', 'errors.doesNotAgree'));
+    expect((await dialogOf(h, 232)).context.together).toEqual(GROUP);
+    for (const id of GROUP) expect((await factsOf(h, 232))[id]).toBeUndefined();
+    await f.press('sk');
+    const facts = await factsOf(h, 232);
+    expect(GROUP.map((id) => facts[id])).toEqual(['unknown', 'unknown', 'unknown', 'unknown']);
+  });
+
+  it('each answer is shown on the summary, and edited there on its own', async () => {
+    const h = new BotHarness();
+    const f = await toGroup(h, 233);
+    await f.press('ok');
+    await answerUntil(f, {});
+    expect(f.lastText).toContain(`${text(h, 'ru', 'facts:member_hazardous_work_lists.label')}: ${text(h, 'ru', 'results:value.no')}`);
+    await f.press('gr:money');
+    await f.press('ed:member_hazardous_work_lists');
+    expect((await dialogOf(h, 233)).context.together).toEqual([]);
+    expect(f.lastText).toContain(text(h, 'ru', 'facts:member_hazardous_work_lists.question'));
+    await f.press('a:yes');
+    await answerUntil(f, {});
+    expect(f.lastText).toContain(`${text(h, 'ru', 'facts:member_hazardous_work_lists.label')}: ${text(h, 'ru', 'results:value.yes')}`);
+    expect((await factsOf(h, 233)).expecting_or_child_under_1_5).toBe('no');
   });
 });
 

@@ -84,6 +84,7 @@ async function setup(ctx: TestContext): Promise<Setup> {
     PORT: String(await freeLoopbackPort()),
     LOG_LEVEL: 'warn',
     LOG_SALT: 'e2e-test-salt',
+    INBOX_TAKEOVER_SECONDS: '3',
   };
   const mine: BotProcess[] = [];
   ctx.onTestFinished(async () => {
@@ -313,7 +314,9 @@ describe.concurrent('a family over the Telegram emulator', () => {
       telegram.release(s.token);
       await Promise.race([arrived, new Promise((_, reject) => setTimeout(() => reject(new Error('the reply to "1" never reached Telegram')), 15_000))]);
       expect(await first.kill('SIGKILL')).toEqual({ code: null, signal: 'SIGKILL' });
-      expect(telegram.unconfirmedCount(s.token)).toBe(2); // a restarted bot gets both again
+      // Both were recorded in the Redis inbox and confirmed to Telegram: the one in hand at the kill is
+      // taken over by the restarted bot (after INBOX_TAKEOVER_SECONDS) and found already acted on.
+      expect(telegram.unconfirmedCount(s.token)).toBe(0);
 
       const second = await s.start();
       await telegram.waitAllConfirmed(s.token);
@@ -338,8 +341,9 @@ describe.concurrent('a family over the Telegram emulator', () => {
       expect(factOf(after[0]!.text, lang)).toBe('children');
       expect(factOf(after[1]!.text, lang)).toBeDefined();
       expect(['household_members', 'children']).not.toContain(factOf(after[1]!.text, lang));
-      const dropped = second.output.split('\n').filter((line) => line.includes('redelivered update dropped'));
-      expect(dropped.map((line) => (JSON.parse(line) as { seen: string }).seen)).toEqual(['done', 'sent']);
+      const dropped = () => second.output.split('\n').filter((line) => line.includes('redelivered update dropped'));
+      await eventually(() => dropped().length > 0, 'the update in hand at the kill was taken over', 15_000);
+      expect(dropped().map((line) => (JSON.parse(line) as { seen: string }).seen)).toEqual(['sent']);
       expect(loggedErrors(second)).toEqual([]);
     },
     SCREENING_TIMEOUT_MS,
@@ -350,7 +354,7 @@ describe.concurrent('a family over the Telegram emulator', () => {
 const WALKS: { name: string; answers: Record<string, Answer>; most: number }[] = [
   { name: 'nothing to report', answers: { in_danger_now: { press: 'a:no' }, household_members: { press: 'a:2' }, children: { press: 'a:0' }, topics: { tick: [] } }, most: 8 },
   {
-    // The issue's target is 15 taps; this family needs 19 today (see tests/paths/taps.test.ts).
+    // The issue's target, 15 taps (21 before the questions asked together; see tests/paths/taps.test.ts).
     name: 'the family in trouble',
     answers: {
       in_danger_now: { press: 'a:no' },
@@ -363,15 +367,17 @@ const WALKS: { name: string; answers: Record<string, Answer>; most: number }[] =
       member_disability_group: { press: 'a:2' },
       domestic_violence: { press: 'a:yes' },
       expecting_or_child_under_1_5: { press: 'a:yes' },
+      // "Which of these apply?" (a serious illness, a baby, pension age without a pension, Lists 1–2): the baby.
+      together: { tick: ['expecting_or_child_under_1_5'] },
       monthly_income_kzt: { press: 'a:0' },
       already_receiving: { press: 'ok' },
     },
-    most: 21, // 21 measured since the seed-004 benefits (Lists 1–2, by age) ask two more; the target is 15
+    most: 15,
   },
   {
     name: '"don\'t know" to everything',
     answers: new Proxy({} as Record<string, Answer>, { get: (_, fact) => (fact === 'topics' ? { tick: ['not_sure'] } : fact === 'already_receiving' ? { press: 'ok' } : { press: 'sk' }) }),
-    most: 12,
+    most: 10,
   },
 ];
 

@@ -308,7 +308,7 @@ describe('npm start in webhook mode', () => {
     const answeredTo = (chatId: number) => api.calls.filter((c) => c.method === 'sendMessage' && c.params.chat_id === chatId && c.result);
     const dropsLogged = () => bot!.output.split('\n').filter((line) => line.includes('redelivered update dropped')).length;
 
-    it('a slow answer: Telegram gives up waiting and posts the update again while it is handled; one answer, one reply', async () => {
+    it('a slow reply: the update is posted again while it is still handled; one answer, one reply', async () => {
       const chatId = randomInt(10_000_000, 99_999_999);
       await toHouseholdMembers(chatId);
       const mark = sentTo(chatId).length;
@@ -316,8 +316,9 @@ describe('npm start in webhook mode', () => {
       // Telegram is slow to take the reply, so the bot's answer to the post comes late…
       api.slow = (method, params) => (method === 'sendMessage' && params.chat_id === chatId ? 1_500 : 0);
       const three = familyUpdate(chatId, { text: '3' });
-      // …Telegram stops waiting for it (the post is cut off) and posts the same update again.
-      await expect(accepted(three, AbortSignal.timeout(300))).rejects.toThrow();
+      // …but the post is answered once the update is recorded, before it is handled. Telegram posts the
+      // same update again anyway (as it does after a timeout or a lost answer).
+      await accepted(three, AbortSignal.timeout(1_000));
       await accepted(three);
       await eventually(() => answeredTo(chatId).length > mark, 'the reply was sent');
       api.slow = undefined;
@@ -336,7 +337,8 @@ describe('npm start in webhook mode', () => {
       await eventually(() => sentTo(chatId).length > mark, 'the reply was sent');
       const before = api.calls.length;
       const drops = dropsLogged();
-      await accepted(three); // a webhook answers once the update is handled
+      await accepted(three); // answered once recorded; handled (and dropped as a duplicate) from the inbox
+      await eventually(() => dropsLogged() > drops, 'the second delivery was dropped');
       expect(await facts(chatId)).toEqual({ in_danger_now: 'no', household_members: 3 });
       expect(api.calls.slice(before).filter((c) => c.params.chat_id === chatId)).toEqual([]);
       expect(sentTo(chatId).slice(mark)).toHaveLength(1);

@@ -11,6 +11,7 @@ import type { ScreeningEvent } from '../../flows/screening/machine.js';
 import type { ApiCall } from '../../src/bot/in-process-api.js';
 import { nextQuestions } from '../../src/engine/evaluate.js';
 import { listIds } from '../../src/engine/facts.js';
+import { screensOf } from '../../src/engine/together.js';
 import type { Lang } from '../../src/engine/types.js';
 import type { T } from '../../src/i18n/i18n.js';
 import type { BotHarness, FamilyDriver } from '../helpers/bot-harness.js';
@@ -162,12 +163,27 @@ export class PathDriver {
     } else if (snap.matches({ main: 'infoOnly' })) {
       expect(last.startsWith(t('info.text')), where).toBe(true);
       expect(bodies, where).toEqual(['cs', ...safety]);
+    } else if (isQuestion(snap) && c.together?.length) {
+      // Asked together: one screen, a line and a tick button for each question, Done, "don't know" for all.
+      const paragraphs = last.split('\n\n');
+      const shown = new Set(c.together);
+      const total = c.history.length + 1 + screensOf(nextQuestions(c.facts, this.model.catalogue, c.date).filter((x) => !shown.has(x)), this.model.catalogue).length;
+      expect(paragraphs[0], where).toBe(t('question.progress', { n: c.history.length + 1, total }));
+      expect(paragraphs[1], where).toBe([t('facts:together.question'), ...c.together.map((id) => `• ${t(`facts:${id}.item`)}`)].join('\n'));
+      const sensitive = c.together.some((id) => this.model.defs.get(id)?.sensitive);
+      if (sensitive) expect(paragraphs[2], where).toBe(`ℹ️ ${t('facts:together.why')}`);
+      expect(bodies, where).toEqual([...c.together.map((id) => `t:${id}`), 'ok', 'sk', 'bk', ...safety]);
+      for (const b of sent.buttons.filter((x) => x.body.startsWith('t:'))) {
+        const id = b.body.slice(2);
+        expect(b.text, where).toBe(`${c.draft.includes(id) ? '✅ ' : ''}${t(`facts:${id}.button`)}`);
+      }
+      expect(sent.buttons.find((b) => b.body === 'sk')!.text, where).toBe(t(sensitive ? 'buttons.skipThese' : 'buttons.dontKnow'));
     } else if (isQuestion(snap)) {
       const fact = c.current!;
       const def = this.model.defs.get(fact)!;
       const paragraphs = last.split('\n\n');
       const editing = snap.matches({ main: { screening: 'editing' } });
-      const total = c.history.length + nextQuestions(c.facts, this.model.catalogue, c.date).filter((x) => x !== fact).length + 1;
+      const total = c.history.length + 1 + screensOf(nextQuestions(c.facts, this.model.catalogue, c.date).filter((x) => x !== fact), this.model.catalogue).length;
       expect(paragraphs[0], where).toBe(editing ? t('question.editing') : t('question.progress', { n: c.history.length + 1, total }));
       expect(paragraphs[1], where).toBe(t(`facts:${fact}.question`));
       if (def.sensitive) expect(paragraphs[2], where).toBe(`ℹ️ ${t(`facts:${fact}.why`)}`);

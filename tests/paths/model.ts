@@ -51,6 +51,12 @@ export function isQuestion(s: Snap): boolean {
   return QUESTION_STATES.some((q) => s.matches({ main: { screening: q } }));
 }
 
+/** The questions on a question screen: those asked together ("which of these apply?"), or the one asked. */
+export function onScreen(s: Snap): string[] {
+  const c = s.context;
+  return c.together?.length ? c.together : c.current ? [c.current] : [];
+}
+
 /** Where RESUME would return: the leaf the deep history of `main` recorded. */
 export function resumeTarget(s: Snap): string {
   const hv = (s as unknown as { historyValue: Record<string, { id: string }[]> }).historyValue;
@@ -82,8 +88,8 @@ export class Model {
     const parts = [stateName(s)];
     const c = s.context;
     if (isQuestion(s)) {
-      parts.push(c.current ?? '-');
-      if (this.defs.get(c.current ?? '')?.type === 'list' && c.draft.length) parts.push('ticked');
+      parts.push(c.together?.length ? `together(${c.together.join(',')})` : (c.current ?? '-'));
+      if ((c.together?.length || this.defs.get(c.current ?? '')?.type === 'list') && c.draft.length) parts.push('ticked');
     }
     if (s.matches('danger') || s.matches('talk')) parts.push(`from ${resumeTarget(s)}`);
     if (s.matches('danger')) parts.push(`via ${c.danger?.via ?? 'button'}`);
@@ -116,6 +122,9 @@ export class Model {
     if (s.matches('talk')) return [{ type: 'RESUME' }, { type: 'DANGER' }];
     if (s.matches({ main: 'intro' })) return [{ type: 'CONSENT' }, { type: 'DECLINE' }, ...safety];
     if (s.matches({ main: 'infoOnly' })) return [{ type: 'CONSENT' }, ...safety, restart];
+    if (isQuestion(s) && s.context.together?.length) {
+      return [...s.context.together.map((value): ScreeningEvent => ({ type: 'TOGGLE', value })), { type: 'CONFIRM' }, { type: 'SKIP' }, { type: 'BACK' }, ...safety, restart];
+    }
     if (isQuestion(s)) return [...this.answers(s.context.current!, s.context.facts), ...this.skip(s), { type: 'BACK' }, ...safety, restart];
     if (s.matches({ main: { screening: 'summary' } })) {
       const edits = this.renderer.visibleAnswers(s.context.facts, s.context.date).map((fact): ScreeningEvent => ({ type: 'EDIT', fact }));
@@ -145,6 +154,10 @@ export class Model {
       const all = ids.filter((id) => id !== 'not_sure');
       return [...ids.map((id): ScreeningEvent => ({ type: 'ANSWER', value: [id] })), { type: 'ANSWER', value: [] }, { type: 'ANSWER', value: all }];
     }
+    if (isQuestion(s) && s.context.together?.length) {
+      // Asked together: nothing ticked (all "no"), each one ticked on its own, or "don't know" for all.
+      return [{ type: 'ANSWER', value: [] }, ...s.context.together.map((id): ScreeningEvent => ({ type: 'ANSWER', value: [id] })), { type: 'SKIP' }];
+    }
     if (isQuestion(s)) {
       // Numbers that stand for all (none, one, a few, many): the rules compare with 0, 1, 2+ and 4+.
       const answers = this.answers(s.context.current!, s.context.facts).filter((e) => e.type !== 'TOGGLE' && !(e.type === 'ANSWER' && typeof e.value === 'number' && ![0, 1, 2, 4, TYPED_INCOME].includes(e.value)));
@@ -172,11 +185,20 @@ export class Model {
     const paths = getShortestPaths(this.machine, {
       input: { date: TODAY },
       events: (s) => this.answeringEvents(s),
-      serializeState: (s) => (isQuestion(s) ? `${this.key(s)} [${this.pending(s).join(',')}]` : this.key(s)),
+      // The answers offered count too: "how many children" after a household of 1 and of 4 are different screens.
+      serializeState: (s) => (isQuestion(s) ? `${this.key(s)} [${this.pending(s).join(',')}] ${this.answeringEvents(s).map(eventKey).join(' ')}` : this.key(s)),
       toState: (s) => s.matches({ main: { screening: 'asking' } }),
       stopWhen: () => false, // toState would otherwise stop the traversal at the first question
     });
-    return shortestBy(paths, (s) => s.context.current!);
+    // A question asked together is reached with the screen that holds it.
+    const out = new Map<string, Path>();
+    for (const p of paths) {
+      for (const fact of onScreen(p.state)) {
+        const best = out.get(fact);
+        if (!best || p.steps.length < best.steps.length) out.set(fact, p);
+      }
+    }
+    return out;
   }
 
   /**

@@ -77,7 +77,8 @@ export function hasPovertyLine(catalogue: Catalogue): boolean {
  * The questions the catalogue can ask, worked out from the catalogue alone: the
  * facts its rules and safety flags read, the facts that gate or imply those,
  * the income test's facts when a poverty line is in force, and `needs`, which
- * the dialog always offers at the end.
+ * the dialog always offers at the end. Without a poverty line, a conjunction
+ * with the income test can never hold, so nothing in it is asked for it.
  */
 export function askableFacts(catalogue: Catalogue): string[] {
   const found = new Set<string>(['needs', 'already_receiving', ...(catalogue.facts.some((f) => f.of === 'topic') ? ['topics'] : [])]);
@@ -87,7 +88,9 @@ export function askableFacts(catalogue: Catalogue): string[] {
   const visit = (c: Condition): void => {
     if ('fact' in c) found.add(c.fact);
     else if ('sum' in c) [...c.sum, ...(c.within ? [c.within] : [])].forEach((f) => found.add(f));
-    else if ('all' in c) c.all.forEach(visit);
+    else if ('all' in c) {
+      if (line || !c.all.some((x) => usesPovertyLine(x, catalogue))) c.all.forEach(visit);
+    }
     else if ('any' in c) c.any.forEach(visit);
     else if ('not' in c) visit(c.not);
     else if ('ground' in c || 'benefit' in c) {
