@@ -20,7 +20,7 @@ export function createMetrics({ inbox, handoff }: MetricsSources): MetricsRegist
     new Collected('qamqor_updates_duplicate_total', 'Deliveries of an update already handled, dropped without acting, by what they found', 'counter', () => [
       [{ found: 'sent' }, updateDedupStats.dropped.sent],
       [{ found: 'done' }, updateDedupStats.dropped.done],
-    ]),
+    ], ['found']),
   );
   registry.add(runtimeMetrics.handlerErrors);
   registry.add(runtimeMetrics.telegramFailures);

@@ -1,124 +1,103 @@
 /**
- * /metrics in the Prometheus text format (version 0.0.4), written here because
- * prom-client is not installed yet: counters, gauges read when scraped, and one
- * histogram. Names and labels are those prom-client would give, so swapping it
- * in later changes no dashboard. Labels carry method names and kinds, never ids.
+ * /metrics in the Prometheus text format, on prom-client: counters, one
+ * histogram, and values read when scraped (Redis lengths, counters kept
+ * elsewhere). Labels carry method names and kinds, never ids.
  */
+import { Counter as PromCounter, Gauge, Histogram as PromHistogram, Registry, type Metric } from 'prom-client';
 
 type Labels = Record<string, string>;
 
-const escapeLabel = (v: string) => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
-const labelText = (labels: Labels) => {
-  const parts = Object.entries(labels).map(([k, v]) => `${k}="${escapeLabel(v)}"`);
-  return parts.length > 0 ? `{${parts.join(',')}}` : '';
-};
-
-interface Metric {
-  render(): Promise<string[]>;
+interface Registered {
+  /** The prom-client metric to expose, refreshed first when its value is read at scrape time. */
+  collect(): Promise<Metric>;
 }
 
-export class Counter implements Metric {
-  private readonly values = new Map<string, { labels: Labels; value: number }>();
-  constructor(
-    readonly name: string,
-    readonly help: string,
-  ) {}
+export class Counter implements Registered {
+  private readonly metric: PromCounter;
+  constructor(name: string, help: string, labelNames: readonly string[] = []) {
+    this.metric = new PromCounter({ name, help, labelNames, registers: [] });
+  }
 
   inc(labels: Labels = {}, by = 1): void {
-    const key = labelText(labels);
-    const entry = this.values.get(key) ?? { labels, value: 0 };
-    entry.value += by;
-    this.values.set(key, entry);
+    this.metric.inc(labels, by);
   }
 
-  get(labels: Labels = {}): number {
-    return this.values.get(labelText(labels))?.value ?? 0;
-  }
-
-  async render(): Promise<string[]> {
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
-    if (this.values.size === 0) lines.push(`${this.name} 0`);
-    for (const { labels, value } of this.values.values()) lines.push(`${this.name}${labelText(labels)} ${value}`);
-    return lines;
+  async collect(): Promise<Metric> {
+    return this.metric;
   }
 }
 
-/** A value read at scrape time (a counter kept elsewhere, a Redis length). A failed read leaves the metric out. */
-export class Collected implements Metric {
-  constructor(
-    readonly name: string,
-    readonly help: string,
-    readonly type: 'gauge' | 'counter',
-    private readonly read: () => number | Promise<number> | Promise<[Labels, number][]> | [Labels, number][],
-  ) {}
-
-  async render(): Promise<string[]> {
-    let value: number | [Labels, number][];
-    try {
-      value = await this.read();
-    } catch {
-      return [];
-    }
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} ${this.type}`];
-    if (typeof value === 'number') lines.push(`${this.name} ${value}`);
-    else for (const [labels, v] of value) lines.push(`${this.name}${labelText(labels)} ${v}`);
-    return lines;
+export class Histogram implements Registered {
+  private readonly metric: PromHistogram;
+  constructor(name: string, help: string, buckets: readonly number[], labelNames: readonly string[] = []) {
+    this.metric = new PromHistogram({ name, help, buckets: [...buckets], labelNames, registers: [] });
   }
-}
-
-export class Histogram implements Metric {
-  private readonly series = new Map<string, { labels: Labels; counts: number[]; sum: number; count: number }>();
-  constructor(
-    readonly name: string,
-    readonly help: string,
-    readonly buckets: readonly number[],
-  ) {}
 
   observe(seconds: number, labels: Labels = {}): void {
-    const key = labelText(labels);
-    const s = this.series.get(key) ?? { labels, counts: this.buckets.map(() => 0), sum: 0, count: 0 };
-    this.buckets.forEach((upper, i) => {
-      if (seconds <= upper) s.counts[i]!++;
-    });
-    s.sum += seconds;
-    s.count++;
-    this.series.set(key, s);
+    this.metric.observe(labels, seconds);
   }
 
-  async render(): Promise<string[]> {
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
-    for (const s of this.series.values()) {
-      this.buckets.forEach((upper, i) => lines.push(`${this.name}_bucket${labelText({ ...s.labels, le: String(upper) })} ${s.counts[i]}`));
-      lines.push(`${this.name}_bucket${labelText({ ...s.labels, le: '+Inf' })} ${s.count}`);
-      lines.push(`${this.name}_sum${labelText(s.labels)} ${s.sum}`);
-      lines.push(`${this.name}_count${labelText(s.labels)} ${s.count}`);
+  async collect(): Promise<Metric> {
+    return this.metric;
+  }
+}
+
+type Reading = number | [Labels, number][];
+
+/** A value read at scrape time (a counter kept elsewhere, a Redis length). A failed read leaves the metric out. */
+export class Collected implements Registered {
+  private readonly metric: Gauge | PromCounter;
+  constructor(
+    name: string,
+    help: string,
+    type: 'gauge' | 'counter',
+    private readonly read: () => Reading | Promise<Reading>,
+    labelNames: readonly string[] = [],
+  ) {
+    const options = { name, help, labelNames, registers: [] };
+    this.metric = type === 'gauge' ? new Gauge(options) : new PromCounter(options);
+  }
+
+  /** Throws when the value cannot be read (Redis away): the registry then leaves this metric out. */
+  async collect(): Promise<Metric> {
+    const value = await this.read();
+    this.metric.reset();
+    for (const [labels, v] of typeof value === 'number' ? ([[{}, value]] as [Labels, number][]) : value) {
+      if (this.metric instanceof Gauge) this.metric.set(labels, v);
+      else this.metric.inc(labels, v);
     }
-    return lines;
+    return this.metric;
   }
 }
 
 export class MetricsRegistry {
-  private readonly metrics: Metric[] = [];
+  private readonly metrics: Registered[] = [];
 
-  add<M extends Metric>(metric: M): M {
+  add<M extends Registered>(metric: M): M {
     this.metrics.push(metric);
     return metric;
   }
 
+  /** One scrape: every metric whose value could be read, in the order added. */
   async render(): Promise<string> {
-    const parts = await Promise.all(this.metrics.map((m) => m.render()));
-    return `${parts.flat().join('\n')}\n`;
+    const scrape = new Registry();
+    const read = await Promise.allSettled(this.metrics.map((m) => m.collect()));
+    for (const r of read) if (r.status === 'fulfilled') scrape.registerMetric(r.value);
+    return scrape.metrics();
   }
 }
 
-export const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+export const CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
 
 /** The process's own counters, incremented where things happen. */
 export const runtimeMetrics = {
   handlerErrors: new Counter('qamqor_update_handler_errors_total', 'Updates whose handling failed (the family was told kindly)'),
-  telegramFailures: new Counter('qamqor_telegram_call_failures_total', 'Bot API calls that failed after retries, by method'),
-  updateSeconds: new Histogram('qamqor_update_duration_seconds', 'Time from taking an update out of the inbox to the end of its handling', [
-    0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
-  ]),
-  deadLetters: new Counter('qamqor_dead_letters_total', 'Updates and relays given up after repeated failures, by what'),
+  telegramFailures: new Counter('qamqor_telegram_call_failures_total', 'Bot API calls that failed after retries, by method', ['method']),
+  updateSeconds: new Histogram(
+    'qamqor_update_duration_seconds',
+    'Time from taking an update out of the inbox to the end of its handling',
+    [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    ['kind'],
+  ),
+  deadLetters: new Counter('qamqor_dead_letters_total', 'Updates and relays given up after repeated failures, by what', ['what']),
 };
