@@ -86,12 +86,13 @@ export const contact = z.strictObject({
   verified: z.boolean(),
 });
 
+/** A dated parameter value. The messages say what to write, for content owners editing a parameters file. */
 export const datedValue = z.strictObject({
   from: isoDate,
   to: isoDate.optional(),
-  value: z.number().nonnegative(),
-  reference: z.string(),
-  verified: z.boolean(),
+  value: z.number({ error: 'a number is needed, e.g. 45000' }).nonnegative(),
+  reference: z.string({ error: 'say where the value comes from (the act, its number and date), e.g. "Order No. 473 of 20.12.2024"' }).min(1),
+  verified: z.boolean({ error: 'true once a content owner has checked the value against its source, false until then' }),
 });
 
 export const params = z.record(z.string(), z.record(z.string(), z.array(datedValue)).nullable().transform((v) => v ?? {}));

@@ -103,7 +103,8 @@ export function impliedConflicts(facts: Facts, catalogue: Catalogue): FactProble
       const by = o.because.filter((r): r is Extract<Reason, { fact: string }> => 'fact' in r);
       const said = by.map((r) => `${r.fact}: ${JSON.stringify(r.value)}`).join(', ');
       problems.push({ fact: def.id, message: `got ${JSON.stringify(given)}, but ${said} implies ${JSON.stringify(implied.value)}` });
-      for (const r of by) problems.push({ fact: r.fact, message: `${JSON.stringify(r.value)} implies ${def.id}: ${JSON.stringify(implied.value)}, but ${def.id} is ${JSON.stringify(given)}` });
+      // Each fact is named (a form can mark both fields); the explanation is said once, above.
+      for (const r of by) problems.push({ fact: r.fact, message: `contradicts ${def.id}: ${JSON.stringify(given)}` });
       break;
     }
   }

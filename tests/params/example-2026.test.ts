@@ -4,7 +4,9 @@
  * situation's first view stays one message, telling the family when a suggested benefit
  * rests on a line that is not verified — and only then.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { loadCatalogue, loadParamsFile } from '../../src/catalogue/load.js';
@@ -79,5 +81,18 @@ describe('first views with the 2026 lines turned on', () => {
     console.log(`${lang}: ${situations.length} situations with the 2026 lines, ${withNote} name the unverified line, longest first view ${longest} characters`);
     expect(problems).toEqual([]);
     expect(withNote).toBeGreaterThan(0);
+  });
+});
+
+describe('a parameters file a content owner got wrong', () => {
+  it.each([
+    ['{ from: 2026-01-01, value: 45000, verified: false }', 'poverty_line_kzt.astana.0.reference: say where the value comes from'],
+    ['{ from: 2026-01-01, value: 45000, reference: "Order No. 473" }', 'poverty_line_kzt.astana.0.verified: true once a content owner has checked'],
+    ['{ from: 2026-01-01, value: "45 000", reference: "Order No. 473", verified: false }', 'poverty_line_kzt.astana.0.value: a number is needed'],
+  ])('%s is refused with what to write, naming the file and the entry', (entry, message) => {
+    const dir = mkdtempSync(join(tmpdir(), 'qamqor-params-'));
+    const file = join(dir, 'params.yaml');
+    writeFileSync(file, `poverty_line_kzt:\n  astana:\n    - ${entry}\n`);
+    expect(() => loadParamsFile(file)).toThrow(`${file} at ${message}`);
   });
 });
