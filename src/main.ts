@@ -13,6 +13,7 @@ import { webhookReceiver } from './runtime/webhook.js';
 import { CONTENT_TYPE as METRICS_CONTENT_TYPE, runtimeMetrics } from './runtime/metrics.js';
 import { createMetrics } from './runtime/app-metrics.js';
 import { setCommandMenus } from './bot/commands.js';
+import { PauseNotice } from './runtime/pause-notice.js';
 import { ConfigError, readConfig, type Config } from './config.js';
 import { createLogger } from './log.js';
 import { WorkingHours } from './handoff/hours.js';
@@ -87,12 +88,15 @@ async function main(config: Config): Promise<void> {
   });
 
   const metrics = createMetrics({ inbox, handoff: deps.handoffSetup?.store });
+  const pause = new PauseNotice({ api: bot.api, translator: deps.translator, netLine: (lang) => deps.renderer.netLine(deps.translator.bind(lang)) });
+  const onRecording = pause.watch.bind(pause);
   const webhookPath = config.WEBHOOK_URL ? new URL(config.WEBHOOK_URL).pathname : undefined;
   const receiver = webhookPath
     ? webhookReceiver(inbox, {
         secretToken: config.WEBHOOK_SECRET,
         onRefused: (reason, status) => log.warn({ status, reason }, 'webhook request refused'),
         onProblem: (e) => log.error({ error: e.message }, 'webhook update could not be recorded; Telegram will send it again'),
+        onRecording,
       })
     : undefined;
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -134,6 +138,7 @@ async function main(config: Config): Promise<void> {
     // Telegram refuses polling while a webhook is set; an earlier webhook run may have left one.
     await bot.api.deleteWebhook().catch((e: Error) => log.warn({ error: e.message }, 'could not remove an old webhook'));
     polling = new LongPolling(bot.api, inbox, {
+      onRecording,
       onProblem: (e) => log.warn({ error: e.message.slice(0, 200) }, 'getUpdates failed; trying again'),
       // 401 (token revoked) and 409 (another instance polls with this token): say so in the log and exit non-zero.
       onFatal: (e) => {

@@ -18,6 +18,8 @@ export interface PollingOptions {
   onFatal?: (error: Error) => void;
   /** Pause after a transient failure. */
   retryMs?: number;
+  /** Sees each batch as it is being recorded (to tell the family when Redis is slow: pause-notice.ts). */
+  onRecording?: (updates: Parameters<UpdateInbox['append']>[0], recording: Promise<unknown>) => void;
 }
 
 export class LongPolling {
@@ -76,9 +78,11 @@ export class LongPolling {
 
   /** Until recorded: the offset moves only past updates the inbox holds. */
   private async record(updates: Parameters<UpdateInbox['append']>[0]): Promise<void> {
-    for (;;) {
+    for (let attempt = 0; ; attempt++) {
       try {
-        await this.inbox.append(updates);
+        const recording = this.inbox.append(updates);
+        if (attempt === 0) this.options.onRecording?.(updates, recording);
+        await recording;
         return;
       } catch (error) {
         this.options.onProblem?.(error instanceof Error ? error : new Error(String(error)));

@@ -24,6 +24,8 @@ export interface WebhookOptions {
   onRefused?: (reason: string, status: number) => void;
   /** Could not record (Redis away). */
   onProblem?: (error: Error) => void;
+  /** Sees each update as it is being recorded (to tell the family when Redis is slow: pause-notice.ts). */
+  onRecording?: (updates: Update[], recording: Promise<unknown>) => void;
 }
 
 export type WebhookReceiver = (req: IncomingMessage, res: ServerResponse) => void;
@@ -62,7 +64,9 @@ export function webhookReceiver(inbox: UpdateInbox, options: WebhookOptions): We
       if (refused) return;
       const update = parseUpdate(Buffer.concat(chunks));
       if (!update) return refuse(400, 'not an update (bad JSON or no update_id)');
-      inbox.append([update]).then(
+      const recording = inbox.append([update]);
+      options.onRecording?.([update], recording);
+      recording.then(
         () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'),
         (error: unknown) => {
           options.onProblem?.(error instanceof Error ? error : new Error(String(error)));
