@@ -3,6 +3,7 @@
  *   screen <facts.yaml|json> [--params f] [--date YYYY-MM-DD] [--lang kk|ru|en] [--format json|text [--details]]
  *   cases <file|dir> [--params f]
  *   cues <file>      one phrase per line → danger<TAB>phrase<TAB>kind or -<TAB>phrase
+ *   route <directory file|dir> <requests.yaml>   SPEC §9: request<TAB>worker | supervisor:<id> | none
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -15,12 +16,15 @@ import { createTranslator, isLang } from '../i18n/i18n.js';
 import { DangerCues } from '../safety/cues.js';
 import { phrasesOf } from '../safety/phrases.js';
 import { renderFirstView, renderResult } from '../render/result.js';
+import { DirectoryError, loadDirectory, regionIds } from '../referral/directory.js';
+import { RequestsError, formatRoutes, parseRequests, routeAll } from '../referral/routing.js';
 import { todayInAlmaty } from '../time.js';
 
 const USAGE = `usage:
   npm run -s cli -- screen <facts.yaml|json> [--params file] [--date YYYY-MM-DD] [--lang kk|ru|en] [--format json|text [--details]]
   npm run -s cli -- cases <file|dir> [--params file]
-  npm run -s cli -- cues <phrases.txt|corpus.tsv>`;
+  npm run -s cli -- cues <phrases.txt|corpus.tsv>
+  npm run -s cli -- route <directory file|dir> <requests.yaml>`;
 
 class UsageError extends Error {}
 
@@ -55,6 +59,22 @@ function main(argv: string[]): number {
     const all = phrasesOf(readFileSync(target, 'utf8')).length;
     console.log(`${danger} danger, ${all - danger} not`);
     return 0;
+  }
+  if (command === 'route') {
+    const requestsFile = positionals[2];
+    if (!requestsFile) throw new UsageError('route: name the directory and the requests file');
+    try {
+      const regions = regionIds();
+      const directory = loadDirectory(target, { regions });
+      const requests = parseRequests(readYaml(requestsFile), requestsFile, regions);
+      console.log(formatRoutes(routeAll(directory, requests)));
+      return 0;
+    } catch (e) {
+      // A malformed file is the content owner's to fix: every problem, one per line.
+      if (!(e instanceof DirectoryError || e instanceof RequestsError || e instanceof CatalogueError)) throw e;
+      for (const problem of e instanceof CatalogueError ? [e.message] : e.problems) console.error(`error: ${problem}`);
+      return 1;
+    }
   }
   const params = values.params ? loadParamsFile(values.params) : undefined;
   const catalogue = loadCatalogue({ params });
