@@ -201,6 +201,7 @@ export class HandoffService {
     const result = await this.deps.store.claim(caseId, operatorId, rec.version, { status: next.status, snapshot: next.snapshot, fields: next.fields }, this.event('claimed', String(operatorId)));
     if (!result.won) return { won: false, holder: result.holder };
     const record = (await this.deps.store.get(caseId))!;
+    if (rec.enqueuedAt) runtimeMetrics.caseWaitSeconds.observe(Math.max(0, this.now() - rec.enqueuedAt) / 1000, { urgent: String(rec.urgent) });
     await this.deps.store.cancelTimer(caseId, 'opening');
     await this.refreshCard(record);
     await this.tellFamily(record, 'handoff.family.operatorJoined', { name: await this.operatorLabel(record) });
@@ -347,6 +348,7 @@ export class HandoffService {
 
   /** Gives the lease back; a relay Telegram refuses again and again goes to the dead letters, with a word in the topic. */
   private async sendFailed(entry: RelayEntry, error: unknown): Promise<void> {
+    runtimeMetrics.relayDeliveries.inc({ direction: entry.direction, result: 'retry' });
     const attempts = await this.deps.store.releaseRelay(entry.key);
     const never = isNeverCopyable(error);
     if (attempts < (never ? RELAY_MAX_NEVER_ATTEMPTS : RELAY_MAX_ATTEMPTS)) return;
@@ -371,6 +373,7 @@ export class HandoffService {
         await this.deps.api.copyMessage(rec.chatId, entry.fromChatId, entry.messageId);
       }
       await this.deps.store.ackRelay(entry.key);
+      runtimeMetrics.relayDeliveries.inc({ direction: entry.direction, result: 'delivered' });
     } catch (e) {
       if (entry.direction === 'to_family' && isFamilyGone(e)) {
         await this.familyUnreachable(rec);
@@ -443,6 +446,7 @@ export class HandoffService {
         continue;
       }
       await this.deps.store.audit(rec.id, this.event('sla_breach', 'system', timer.kind));
+      runtimeMetrics.slaBreaches.inc({ kind: timer.kind });
       const t = this.deps.translator.bind(this.deps.config.staffLang);
       const text = t(`ops:slaBreach.${timer.kind}`, { id: rec.id });
       if (rec.topicId) await this.deps.api.sendMessage(this.deps.config.groupId, text, { message_thread_id: rec.topicId }).catch(() => undefined);

@@ -1,7 +1,8 @@
 /**
  * What /metrics shows: updates handled and dropped as duplicates, handler
- * errors, Telegram failures by method, the waiting line of cases, the update
- * inbox and the relay outbox backlogs, and the time each update took.
+ * errors, Telegram retries and failures by method, the waiting line of cases and
+ * how long cases waited, SLA breaches, relay deliveries, the update inbox and the
+ * relay outbox backlogs, dead letters, and the time each update took.
  */
 import type { HandoffStore } from '../handoff/store.js';
 import { updateDedupStats } from '../store/update-dedup.js';
@@ -26,6 +27,10 @@ export function createMetrics({ inbox, handoff }: MetricsSources): MetricsRegist
   registry.add(runtimeMetrics.telegramFailures);
   registry.add(runtimeMetrics.deadLetters);
   registry.add(runtimeMetrics.updateSeconds);
+  registry.add(runtimeMetrics.telegramRetries);
+  registry.add(runtimeMetrics.relayDeliveries);
+  registry.add(runtimeMetrics.slaBreaches);
+  registry.add(runtimeMetrics.caseWaitSeconds);
   registry.add(new Collected('qamqor_updates_in_hand', 'Updates this process has queued or running', 'gauge', () => inbox.inHand));
   registry.add(new Collected('qamqor_inbox_backlog', 'Updates recorded and not yet handled, over every process', 'gauge', () => inbox.backlog()));
   if (handoff) {

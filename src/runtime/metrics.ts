@@ -22,6 +22,12 @@ export class Counter implements Registered {
     this.metric.inc(labels, by);
   }
 
+  /** The count for these labels (for tests and the CLI). */
+  async value(labels: Labels = {}): Promise<number> {
+    const { values } = await this.metric.get();
+    return values.find((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l) && Object.keys(v.labels).length === Object.keys(labels).length)?.value ?? 0;
+  }
+
   async collect(): Promise<Metric> {
     return this.metric;
   }
@@ -100,4 +106,8 @@ export const runtimeMetrics = {
     ['kind'],
   ),
   deadLetters: new Counter('qamqor_dead_letters_total', 'Updates and relays given up after repeated failures, by what', ['what']),
+  telegramRetries: new Counter('qamqor_telegram_retries_total', 'Bot API calls tried again (429 or a network blip), by method', ['method']),
+  relayDeliveries: new Counter('qamqor_relay_deliveries_total', 'Relayed messages between a family and the operators, by direction and result (delivered, retry)', ['direction', 'result']),
+  slaBreaches: new Counter('qamqor_handoff_sla_breaches_total', 'Cases that waited past the SLA, by kind (first_response, next_response)', ['kind']),
+  caseWaitSeconds: new Histogram('qamqor_case_wait_seconds', 'Time from a case entering the waiting line to an operator taking it', [30, 60, 120, 300, 600, 900, 1800, 3600, 7200], ['urgent']),
 };

@@ -24,9 +24,22 @@ export const RETRY = { maxRetryAttempts: 5, maxDelaySeconds: 60 };
 
 export function useTelegramLimits(api: Api, throttle = THROTTLE): void {
   api.config.use(apiThrottler(throttle));
+  api.config.use(countRetries);
   api.config.use(autoRetry(RETRY));
   api.config.use(countFailures);
 }
+
+/** Innermost of the three, so it sees every attempt auto-retry makes: each one after the first is a retry. */
+const countRetries: Transformer = (() => {
+  const attempts = new WeakMap<object, number>();
+  return async (prev, method, payload, signal) => {
+    const key = payload as object;
+    const n = (attempts.get(key) ?? 0) + 1;
+    attempts.set(key, n);
+    if (n > 1) runtimeMetrics.telegramRetries.inc({ method });
+    return prev(method, payload, signal);
+  };
+})();
 
 /** Outermost, so it counts what failed after the retries: a rejected call or an answer with ok: false. */
 export const countFailures: Transformer = async (prev, method, payload, signal) => {

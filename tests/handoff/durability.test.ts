@@ -4,6 +4,7 @@
  * HandoffService, new Redis connection, fresh recording fake) on the same key
  * prefix, with the first one never used again (or used as a second process).
  */
+import { runtimeMetrics } from '../../src/runtime/metrics.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from '../../src/store/redis.js';
 import {
@@ -131,8 +132,10 @@ describe('timers survive restarts', () => {
     expect(await after.service.fireDueTimers()).toBe(0);
 
     clock.at = start + 16 * MINUTE;
+    const counted = await runtimeMetrics.slaBreaches.value({ kind: 'first_response' });
     const [fired, alsoFired] = await Promise.all([after.service.fireDueTimers(), other.service.fireDueTimers()]);
     expect(fired + alsoFired).toBe(1);
+    expect(await runtimeMetrics.slaBreaches.value({ kind: 'first_response' })).toBe(counted + 1);
     const calls = [...after.telegram.calls, ...other.telegram.calls];
     const warning = `⏰ Case #${rec.id}: no first reply within the time promised.`;
     expect(calls.filter((c) => c.method === 'sendMessage' && c.payload.chat_id === GROUP).map((c) => c.payload)).toEqual([

@@ -9,6 +9,7 @@
  */
 import { autoRetry } from '@grammyjs/auto-retry';
 import Bottleneck from 'bottleneck';
+import { runtimeMetrics } from '../../src/runtime/metrics.js';
 import { THROTTLE, useTelegramLimits } from '../../src/runtime/telegram-limits.js';
 import { describe, expect, it } from 'vitest';
 import { answered, copies, GROUP, GROUP_CHAT, HandoffHarness, OPERATOR, reaching, sentTo } from '../helpers/handoff-harness.js';
@@ -155,6 +156,17 @@ describe('topic creation is throttled', () => {
     await first.pressData('hs|1');
     const second = await hh.open(hh.family(735));
     expect(second.topicId).toBeDefined();
+  });
+
+  it('with the production limits, a call tried again after retry_after is counted in /metrics, once', async () => {
+    const hh = new HandoffHarness();
+    const rec = await hh.open(hh.family(722));
+    useTelegramLimits(hh.h.bot.api, { ...THROTTLE, group: { ...THROTTLE.group, minTime: 1 }, out: { ...THROTTLE.out, minTime: 0 } });
+    const before = await runtimeMetrics.telegramRetries.value({ method: 'sendMessage' });
+    hh.telegram.failNext('sendMessage', 429, 'Too Many Requests: retry after 1', { retry_after: 1 });
+    await hh.operator(OPERATOR).press(rec, 'take');
+    expect(await runtimeMetrics.telegramRetries.value({ method: 'sendMessage' })).toBe(before + 1);
+    expect((await hh.get(rec.id)).status).toBe('claimed');
   });
 
   it('the production throttler uses only options Bottleneck knows (an unknown one silently removes a limit)', () => {

@@ -28,7 +28,7 @@ describe('Prometheus text (prom-client)', () => {
     const store = new MemoryHandoffStore();
     await store.recordRelay({ key: 'f1', caseId: 'C1', direction: 'to_operators', fromChatId: 1, messageId: 1 });
     const text = await createMetrics({ inbox: new MemoryInbox(), handoff: store }).render();
-    for (const name of ['qamqor_updates_handled_total', 'qamqor_updates_duplicate_total{found="sent"}', 'qamqor_inbox_backlog 0', 'qamqor_cases_waiting 0', 'qamqor_relay_outbox_backlog 1']) {
+    for (const name of ['qamqor_updates_handled_total', 'qamqor_updates_duplicate_total{found="sent"}', 'qamqor_inbox_backlog 0', 'qamqor_cases_waiting 0', 'qamqor_relay_outbox_backlog 1', '# TYPE qamqor_handoff_sla_breaches_total counter', '# TYPE qamqor_case_wait_seconds histogram', '# TYPE qamqor_telegram_retries_total counter', '# TYPE qamqor_relay_deliveries_total counter']) {
       expect(text).toContain(name);
     }
   });
