@@ -14,6 +14,8 @@ COPY flows ./flows
 # main.ts and what it imports, nothing else (tests, bench): the layout of src/ and flows/ is kept under dist/.
 RUN npx tsc src/main.ts --ignoreConfig --outDir dist --rootDir . --module NodeNext --moduleResolution NodeNext \
       --target ES2022 --esModuleInterop --resolveJsonModule --skipLibCheck --types node --strict
+# The stores' Lua scripts are read at run time next to the compiled code (src/store/lua.ts).
+RUN cd src && find . -name '*.lua' -exec cp --parents {} ../dist/src/ \;
 
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app

@@ -53,8 +53,16 @@ export class FakeTelegram {
         return { message_id, date, chat, from: FAKE_BOT_INFO, text: payload.text, reply_markup: payload.reply_markup };
       }
       case 'editMessageReplyMarkup':
-      case 'editMessageText':
+      case 'editMessageText': {
+        // A keyboard edited in place (the topics screen ticks a box): the family presses on what it shows now.
+        const rows = (payload.reply_markup as { inline_keyboard?: InlineRows } | undefined)?.inline_keyboard;
+        const shown = this.lastKeyboard.get(chatId);
+        if (rows?.length && shown?.messageId === Number(payload.message_id)) {
+          const text = typeof payload.text === 'string' ? payload.text : shown.text;
+          this.lastKeyboard.set(chatId, { messageId: shown.messageId, text, rows: rows.map((r) => r.map((b) => ({ text: b.text, data: b.callback_data }))) });
+        }
         return { message_id: Number(payload.message_id ?? 0), date, edit_date: date, chat, from: FAKE_BOT_INFO, text: '' };
+      }
       default:
         return true;
     }

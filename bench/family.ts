@@ -22,9 +22,18 @@ export function startUpdate(chatId: number): Update {
   };
 }
 
-/** Consent on the intro; "no" on a yes/no question; "don't know / skip" otherwise. */
+/** The topics screen's life events but "not sure" (tests/helpers/family-dialog.ts ALL_TOPICS). */
+const LIFE_TOPICS = ['children', 'health', 'care', 'housing', 'violence', 'money', 'loss', 'prison'];
+
+/**
+ * Consent on the intro; "no" on a yes/no question; "don't know / skip" otherwise. On the
+ * topics screen (issue 8) every topic is ticked, one press (one new screen) each, then
+ * "done": the family is then asked every question, as before that screen.
+ */
 export function choose(buttons: Button[]): Button | undefined {
-  return buttons.find((b) => b.data.endsWith('|cs')) ?? buttons.find((b) => b.data.endsWith('|a:no')) ?? buttons.find((b) => b.data.endsWith('|sk'));
+  const topic = buttons.find((b) => LIFE_TOPICS.some((t) => b.data.endsWith(`|t:${t}`)) && !b.text.startsWith('✅'));
+  if (topic) return topic;
+  return buttons.find((b) => b.data.endsWith('|cs')) ?? buttons.find((b) => b.data.endsWith('|a:no')) ?? buttons.find((b) => b.data.endsWith('|sk')) ?? buttons.find((b) => b.data.endsWith('|ok'));
 }
 
 /** The press the family makes next, from the keyboard it last received. */

@@ -20,7 +20,7 @@ import { performance } from 'node:perf_hooks';
 import { RedisHandoffStore } from '../src/handoff/redis-store.js';
 import type { CasePatch } from '../src/handoff/store.js';
 import type { CaseRecord } from '../src/handoff/types.js';
-import { connectRedis, type Redis } from '../src/store/redis.js';
+import { connectRedis, type RedisClient as Redis } from '../src/store/redis.js';
 import { startTestRedis } from '../tests/helpers/redis-server.js';
 
 const CASES = positiveInt(process.env.BENCH_CASES, 5_000);

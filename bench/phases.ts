@@ -1,20 +1,21 @@
 /**
- * Where a Qamqor update's time goes, by step: chat lock, session, dialog load
- * and save (Redis), the machine (restore + send + snapshot), rendering, Bot API
- * calls (grammY client + the fake), and the rest (grammY routing, middleware).
- * A separate pass on a separate bot, so the timers do not touch the main table.
+ * Where a Qamqor update's time goes, by step: begin (the first Redis round trip:
+ * claim, chat lock, session and dialog read), the machine (restore + send +
+ * snapshot; the session and dialog come from the update's cache), rendering,
+ * Bot API calls (grammY client + the fake), commit (the second round trip) and
+ * the rest (grammY routing, middleware). A separate pass on a separate bot, so
+ * the timers do not touch the main table.
  */
 import { performance } from 'node:perf_hooks';
 import type { Transformer } from 'grammy';
 import type { Redis } from '../src/store/redis.js';
-import type { DialogStore } from '../src/store/dialog-store.js';
 import type { UpdateClaim } from '../src/store/update-dedup.js';
 import type { FakeTelegram } from './fake-telegram.js';
 import { pressUpdate, startUpdate } from './family.js';
 import { createQamqor } from './qamqor.js';
 import { mulberry32, schedule } from './schedule.js';
 
-export const PHASES = ['lock', 'session', 'dialog load', 'dialog save', 'machine', 'render', 'bot api', 'other'] as const;
+export const PHASES = ['begin', 'machine', 'render', 'bot api', 'commit', 'other'] as const;
 export type Phase = (typeof PHASES)[number];
 
 /** means[step][phase] in ms (fastest 90% of updates), step = answer number. */
@@ -34,28 +35,21 @@ export async function measurePhases(telegram: FakeTelegram, redis: Redis, prefix
       }
     };
 
-  // The chat lock is taken together with the update's claim (src/store/update-dedup.ts): timed as one.
+  // begin runs before the handlers, commit after them (src/store/hot-path.ts).
   const updates = deps.updates;
   const once = updates.once.bind(updates);
   updates.once = <T>(updateId: number, key: string, fn: (claim: UpdateClaim) => Promise<T>) => {
     const t0 = performance.now();
     let t1 = 0;
     return once(updateId, key, async (claim) => {
-      add('lock', performance.now() - t0);
+      add('begin', performance.now() - t0);
       try {
         return await fn(claim);
       } finally {
         t1 = performance.now();
       }
-    }).finally(() => add('lock', performance.now() - t1));
+    }).finally(() => add('commit', performance.now() - t1));
   };
-  const sessions = deps.sessions;
-  sessions.read = timed('session', sessions.read.bind(sessions));
-  sessions.write = timed('session', sessions.write.bind(sessions));
-  // The host's store is private; the benchmark reaches in to time Redis apart from the machine.
-  const store = (deps.host as unknown as { store: DialogStore }).store;
-  store.load = timed('dialog load', store.load.bind(store));
-  store.save = timed('dialog save', store.save.bind(store));
   const host = deps.host;
   host.send = timed('host', host.send.bind(host));
   host.current = timed('host', host.current.bind(host));
@@ -90,9 +84,8 @@ export async function measurePhases(telegram: FakeTelegram, redis: Redis, prefix
     const total = performance.now() - t0;
     const list = samples.get(u - 1);
     if (!list || !record) continue;
-    const machine = acc.host - acc['dialog load'] - acc['dialog save'];
-    const known = acc.lock + acc.session + acc['dialog load'] + acc['dialog save'] + machine + acc.render + acc['bot api'];
-    list.push({ total, phases: { ...acc, machine, other: total - known } });
+    const known = acc.begin + acc.host + acc.render + acc['bot api'] + acc.commit;
+    list.push({ total, phases: { ...acc, machine: acc.host, other: total - known } });
   }
   // Means add up to the total, medians do not; the slowest tenth (GC pauses, a busy neighbour) is left out so one stall does not colour a phase.
   const means: PhaseMeans = new Map();

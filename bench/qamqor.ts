@@ -13,6 +13,8 @@ import { FakeTelegram, type Keyboard } from './fake-telegram.js';
 import { pressUpdate, startUpdate } from './family.js';
 
 export const TODAY = '2026-11-21';
+/** The bench bot's LOG_SALT, which also names its chats' Redis keys (src/store/hot-path.ts). */
+export const BENCH_SALT = 'bench';
 
 export interface Qamqor {
   bot: Bot<BotContext>;
@@ -21,7 +23,7 @@ export interface Qamqor {
 
 /** The production composition (createDeps + createBot), with Redis stores when a client is given. */
 export function createQamqor(telegram: FakeTelegram, redis: Redis | undefined, prefix: string): Qamqor {
-  const deps = createDeps({ redis, prefix, dialogTtlDays: 30, log: createLogger('silent'), logSalt: 'bench', today: () => TODAY });
+  const deps = createDeps({ redis, prefix, dialogTtlDays: 30, log: createLogger('silent'), logSalt: BENCH_SALT, today: () => TODAY });
   return { bot: createBot('0:bench', deps, { botInfo: FAKE_BOT_INFO, client: { fetch: telegram.fetch } }), deps };
 }
 

@@ -10,13 +10,16 @@ import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { Bot, Context } from 'grammy';
 import type { Update } from 'grammy/types';
-import { connectRedis, type Redis } from '../src/store/redis.js';
+import { hotPathChatKeys } from '../src/store/hot-path.js';
+import { connectRedis, type RedisClient as Redis } from '../src/store/redis.js';
 import { startTestRedis } from '../tests/helpers/redis-server.js';
 import { createConversationsBot } from './conversations.js';
 import { FakeTelegram } from './fake-telegram.js';
 import { pressUpdate, startUpdate } from './family.js';
 import { measurePhases, PHASES, type PhaseMeans } from './phases.js';
-import { captureQuestionnaire, createQamqor } from './qamqor.js';
+import { BENCH_SALT, captureQuestionnaire, createQamqor } from './qamqor.js';
+import { CommandCounter } from './round-trips.js';
+import { measureFloor, type Floor } from './floor.js';
 import { mulberry32, schedule } from './schedule.js';
 
 const ANSWERS = 30;
@@ -42,6 +45,8 @@ interface Impl {
   stateKey: (chatId: number) => string;
   /** times[answer] = per-update wall time in ms, answer 1..ANSWERS. */
   times: number[][];
+  /** Redis commands sent per recorded update (counted on the client, bench/round-trips.ts). */
+  commands: number[];
 }
 
 async function main(): Promise<void> {
@@ -56,9 +61,13 @@ async function main(): Promise<void> {
       name: 'qamqor',
       bot: createQamqor(telegram, redis, `${prefix}q:`).bot as unknown as Bot<Context>,
       chatBase: 1_000_000,
-      keys: (id) => [`${prefix}q:dialog:${id}`, `${prefix}q:session:${id}`],
-      stateKey: (id) => `${prefix}q:dialog:${id}`,
+      keys: (id) => {
+        const k = hotPathChatKeys(`${prefix}q:`, BENCH_SALT, String(id));
+        return [k.dialog, k.session, k.updates];
+      },
+      stateKey: (id) => hotPathChatKeys(`${prefix}q:`, BENCH_SALT, String(id)).dialog,
       times: emptyTimes(),
+      commands: [],
     };
     const convs: Impl = {
       name: 'conversations',
@@ -67,6 +76,7 @@ async function main(): Promise<void> {
       keys: (id) => [`${prefix}c:${id}`],
       stateKey: (id) => `${prefix}c:${id}`,
       times: emptyTimes(),
+      commands: [],
     };
     const impls = [qamqor, convs];
 
@@ -76,11 +86,16 @@ async function main(): Promise<void> {
     }
 
     // Every round mixes all steps in equal share (see schedule.ts); each update goes to both bots, in random order.
+    // Beside each recorded update, one sample of the two-round-trip floor (bench/floor.ts), so drift falls on both alike.
     const rng = mulberry32(42);
+    const counter = CommandCounter.of(redis);
+    const floor: Floor = { rawPair: [], evalPair: [] };
     for (const { family, u, record } of schedule(SLOTS, GENERATIONS, UPDATES, rng)) {
       const order = rng() < 0.5 ? impls : [...impls].reverse();
-      for (const impl of order) await step(impl, telegram, impl.chatBase + family, u, record);
+      for (const impl of order) await step(impl, telegram, impl.chatBase + family, u, record, counter);
+      if (record && u >= 2) await measureFloor(redis, `${prefix}floor:`, floor);
     }
+    counter.stop();
 
     // Both bots must have shown the same last screen to every family, or the comparison is void.
     for (let f = 0; f < FAMILIES; f++) {
@@ -94,6 +109,7 @@ async function main(): Promise<void> {
     const phases = await measurePhases(telegram, redis, `${prefix}p:`, PHASE_SLOTS, GENERATIONS, 3_000_000, ANSWERS, PHASE_STEPS);
     const elapsed = (performance.now() - started) / 1000;
     print(impls, bytes, elapsed, telegram);
+    printRoundTrips(impls, floor);
     printPhases(phases);
   } finally {
     await deleteKeys(redis, `${prefix}*`);
@@ -102,12 +118,16 @@ async function main(): Promise<void> {
   }
 }
 
-async function step(impl: Impl, telegram: FakeTelegram, chatId: number, u: number, record: boolean): Promise<void> {
+async function step(impl: Impl, telegram: FakeTelegram, chatId: number, u: number, record: boolean, counter?: CommandCounter): Promise<void> {
   const update: Update = u === 0 ? startUpdate(chatId) : pressUpdate(telegram, chatId);
+  counter?.reset();
   const t0 = performance.now();
   await impl.bot.handleUpdate(update);
   const ms = performance.now() - t0;
-  if (record && u >= 2) impl.times[u - 1]!.push(ms);
+  if (record && u >= 2) {
+    impl.times[u - 1]!.push(ms);
+    if (counter) impl.commands.push(counter.total);
+  }
 }
 
 interface Bytes {
@@ -130,7 +150,8 @@ async function measureBytes(redis: Redis, impl: Impl): Promise<Bytes> {
     const id = impl.chatBase + f;
     for (const key of impl.keys(id)) {
       memory += Number(await redis.sendCommand(['MEMORY', 'USAGE', key, 'SAMPLES', '0']));
-      raw += await redis.strLen(key);
+      // The raw size of what is stored: string values as they are, a hash (the chat's updates record) as its fields and values.
+      raw += (await redis.type(key)) === 'hash' ? Object.entries(await redis.hGetAll(key)).reduce((n, [f, v]) => n + f.length + v.length, 0) : await redis.strLen(key);
     }
     const s = await redis.strLen(impl.stateKey(id));
     state += s;
@@ -177,11 +198,34 @@ function print(impls: Impl[], bytes: Map<string, Bytes>, elapsed: number, telegr
   const flat = p(q, 30, 50) / p(q, 1, 50);
   const flatQuestions = p(q, 29, 50) / p(q, 1, 50);
   console.log('\nTargets (Qamqor):');
-  console.log(`  per-update cost flat, step30/step1 p50 ≤ 1.2: ${flat.toFixed(2)} → ${flat <= 1.2 ? 'holds' : 'MISSED'}`);
+  console.log(`  per-update cost flat, step30/step1 p50 ≤ 1.1: ${flat.toFixed(2)} → ${flat <= 1.1 ? 'holds' : 'MISSED'}`);
+  const step1 = p(q, 1, 50) / p(c, 1, 50);
+  const step30 = p(c, 30, 50) / p(q, 30, 50);
+  console.log(`  Qamqor ≤ conversations at step 1: ${step1.toFixed(2)}× → ${step1 <= 1 ? 'holds' : 'MISSED'}; ≥ 3× cheaper at step 30: ${step30.toFixed(2)}× → ${step30 >= 3 ? 'holds' : 'MISSED'}`);
   const pooled = (impl: Impl, from: number, to: number) => percentile(impl.times.slice(from, to + 1).flat(), 50);
   const trend = pooled(q, 25, 29) / pooled(q, 1, 5);
-  console.log(`    answer 30 brings the summary screen, answers 1–29 a question: step29/step1 ${flatQuestions.toFixed(2)}; pooled p50 steps 25–29 ÷ 1–5 ${trend.toFixed(2)} (conversations ${(pooled(c, 25, 29) / pooled(c, 1, 5)).toFixed(2)})`);
+  console.log(`    step29/step1 ${flatQuestions.toFixed(2)}; pooled p50 steps 25–29 ÷ 1–5 ${trend.toFixed(2)} (conversations ${(pooled(c, 25, 29) / pooled(c, 1, 5)).toFixed(2)})`);
+  console.log(`  Redis ≤ 2560 B per active family: ${Math.round(bq.memory)} B (MEMORY USAGE of ${bq.keys} keys) → ${bq.memory <= 2560 ? 'holds' : 'MISSED'}`);
   console.log(`  snapshot ≤ 4096 B per family: dialog JSON ${Math.round(bq.state)} B (max ${bq.stateMax}) → ${bq.stateMax <= 4096 ? 'holds' : 'MISSED'}`);
+}
+
+function printRoundTrips(impls: Impl[], floor: Floor): void {
+  const [q, c] = impls as [Impl, Impl];
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const range = (xs: number[]) => `${Math.min(...xs)}–${Math.max(...xs)}`;
+  console.log('\nRedis round trips per update (commands the client sent, every recorded update):');
+  table([
+    ['', 'mean', 'min–max'],
+    ...[q, c].map((impl) => [impl.name, mean(impl.commands).toFixed(2), range(impl.commands)]),
+  ]);
+  const pooled = percentile(q.times.slice(1).flat(), 50);
+  const raw = percentile(floor.rawPair, 50);
+  const evals = percentile(floor.evalPair, 50);
+  console.log(`\nTwo-round-trip floor on the same Redis, ${floor.rawPair.length} samples taken beside the recorded updates (p50 / p99 ms):`);
+  console.log(`  GET×2 pipelined, then SET×2 pipelined          ${fmt(raw)} / ${fmt(percentile(floor.rawPair, 99))}`);
+  console.log(`  two EVALSHA of trivial scripts, one after another ${fmt(evals)} / ${fmt(percentile(floor.evalPair, 99))}`);
+  console.log(`  Qamqor p50 per update ÷ floor (GET/SET pair): step 1 ${ratio(percentile(q.times[1]!, 50), raw)}, step 30 ${ratio(percentile(q.times[30]!, 50), raw)}, all steps ${ratio(pooled, raw)}`);
+  console.log(`  Qamqor p50 per update ÷ floor (EVALSHA pair): step 1 ${ratio(percentile(q.times[1]!, 50), evals)}, all steps ${ratio(pooled, evals)}`);
 }
 
 function printPhases(phases: PhaseMeans): void {

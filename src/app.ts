@@ -14,14 +14,22 @@ import type { HandoffStore } from './handoff/store.js';
 import { DialogHost } from './runtime/dialog-host.js';
 import { CUES_FILE, DangerCues } from './safety/cues.js';
 import { MemoryChatLock, RedisChatLock, type ChatLock } from './store/chat-lock.js';
-import { MemoryDialogStore, RedisDialogStore } from './store/dialog-store.js';
+import { MemoryDialogStore } from './store/dialog-store.js';
+import { RedisHotPath } from './store/hot-path.js';
 import type { Redis } from './store/redis.js';
-import { MemorySessionStorage, RedisSessionStorage } from './store/session-storage.js';
-import { ChatClaims, MemoryUpdateDedup, RedisUpdateDedup, type UpdateDedup } from './store/update-dedup.js';
+import { MemorySessionStorage } from './store/session-storage.js';
+import { ChatClaims, MemoryUpdateDedup, type UpdateDedup } from './store/update-dedup.js';
 import { todayInAlmaty } from './time.js';
 import { LiveParams, REFRESH_EVERY_MS } from './params/live.js';
 import { MemoryParamsStore } from './params/memory-store.js';
 import { RedisParamsStore } from './params/redis-store.js';
+import { DIRECTORY_DIR, loadDirectory } from './referral/directory.js';
+import { MemoryReferralStore } from './referral/memory-store.js';
+import { RedisReferralStore } from './referral/redis-store.js';
+import { ReferralService, type ReferralConfig } from './referral/service.js';
+import type { ReferralStore } from './referral/store.js';
+import type { ReferralBotDeps } from './bot/context.js';
+import type { Catalogue } from './engine/types.js';
 
 export interface AppOptions {
   /** Without Redis, memory twins: for the terminal demo and tests only. */
@@ -47,6 +55,22 @@ export interface AppOptions {
     /** The handoff's clock (epoch ms), Date.now by default; tests move it to fire timers. */
     now?: () => number;
   };
+  /** Referrals to social workers; without it the result's "refer" says where to go. */
+  referrals?: ReferralOptions;
+}
+
+export interface ReferralOptions {
+  config: ReferralConfig;
+  /** A directory file or folder (SPEC §9); flows/directory/ by default. */
+  directory?: string;
+  /** A store to use instead of the default (Redis when given, memory otherwise). */
+  store?: ReferralStore;
+  /** Days a closed referral keeps its packet and the family's chat id (the store's default: 30). */
+  personalDataDays?: number;
+  /** The referrals' clock (epoch ms); tests move it to fire reminders. */
+  now?: () => number;
+  /** This process's name in the notices' consumer group; a random one by default. */
+  consumer?: string;
 }
 
 const DAY = 24 * 60 * 60;
@@ -60,13 +84,20 @@ export function createDeps(opts: AppOptions): BotDeps {
   const cues = DangerCues.load(CUES_FILE, catalogue.contacts.map((c) => c.id));
   const onCorrupt = () => opts.log.warn('a stored dialog was unreadable; the chat starts afresh');
   const { redis, prefix } = opts;
-  const dialogs = redis
-    ? new RedisDialogStore(redis, { prefix: `${prefix}dialog:`, ttlSeconds: dialogTtl, onCorrupt })
-    : new MemoryDialogStore({ ttlSeconds: dialogTtl, onCorrupt });
-  const sessions = redis
-    ? new RedisSessionStorage<SessionData>(redis, { prefix: `${prefix}session:`, ttlSeconds: sessionTtl })
-    : new MemorySessionStorage<SessionData>({ ttlSeconds: sessionTtl });
-  const { lock, updates } = redis ? redisOrdering(redis, prefix) : memoryOrdering();
+  // With Redis, an update is two round trips: the session and dialog come with its claim and go with its commit.
+  const hot = redis
+    ? new RedisHotPath(redis, {
+        prefix,
+        keySalt: opts.logSalt,
+        sessionTtlSeconds: sessionTtl,
+        dialogTtlSeconds: dialogTtl,
+        onCorrupt,
+        onLeaseProblem: (e) => opts.log.warn({ error: e.message }, 'chat lock problem'),
+      })
+    : undefined;
+  const dialogs = hot ? hot.dialogs() : new MemoryDialogStore({ ttlSeconds: dialogTtl, onCorrupt });
+  const sessions = hot ? hot.sessions<SessionData>() : new MemorySessionStorage<SessionData>({ ttlSeconds: sessionTtl });
+  const { lock, updates } = redis && hot ? { lock: new RedisChatLock(redis, { prefix: `${prefix}lock:` }), updates: hot } : memoryOrdering();
   const claims = new ChatClaims();
   const today = opts.today ?? (() => todayInAlmaty());
   const handoffSetup = opts.handoff && {
@@ -77,8 +108,12 @@ export function createDeps(opts: AppOptions): BotDeps {
     opts.log.warn({ error: e.message }, 'could not read parameters from Redis; the last ones read stay in use'),
   );
   if (redis) watchParams(params, redis, opts.paramsRefreshMs ?? REFRESH_EVERY_MS);
+  const referrals = opts.referrals && referralDeps(opts.referrals, catalogue, redis, prefix, opts.logSalt);
+  // The claimed case's card offers "Refer" only when there is somewhere to refer to.
+  if (referrals && handoffSetup) handoffSetup.config = { ...handoffSetup.config, referrals: true };
   return {
     handoffSetup,
+    referrals,
     params,
     catalogue,
     translator: createTranslator(),
@@ -97,17 +132,22 @@ export function createDeps(opts: AppOptions): BotDeps {
   };
 }
 
+/** The referral service on its store, with the directory read (and checked) at start: a broken one stops the start. */
+function referralDeps(opts: ReferralOptions, catalogue: Catalogue, redis: Redis | undefined, prefix: string, salt: string): ReferralBotDeps {
+  const regions = catalogue.facts.find((f) => f.id === 'region')?.values ?? [];
+  const readDirectory = () => loadDirectory(opts.directory ?? DIRECTORY_DIR, { regions });
+  const store = opts.store ?? (redis ? new RedisReferralStore(redis, { prefix: `${prefix}referral:`, salt, personalDataMs: days(opts.personalDataDays) }) : new MemoryReferralStore({ now: opts.now, personalDataMs: days(opts.personalDataDays) }));
+  const service = new ReferralService({ store, directory: readDirectory(), config: opts.config, now: opts.now });
+  return { service, store, loadDirectory: readDirectory, keptDays: opts.personalDataDays ?? 30, consumer: opts.consumer ?? `bot-${process.pid}-${Math.random().toString(36).slice(2, 8)}` };
+}
+
+const days = (n: number | undefined) => (n === undefined ? undefined : n * DAY * 1000);
+
 /** Reads the admins' values now and then every `everyMs`, for as long as the Redis connection lives. */
 function watchParams(params: LiveParams, redis: Redis, everyMs: number): void {
   if (everyMs <= 0) return;
   params.start(everyMs);
   redis.once('end', () => params.stop());
-}
-
-/** The chat lock and the update dedup share one lock, so an update's claim and its chat's lock are one round trip. */
-function redisOrdering(redis: Redis, prefix: string): { lock: ChatLock; updates: UpdateDedup } {
-  const lock = new RedisChatLock(redis, { prefix: `${prefix}lock:` });
-  return { lock, updates: new RedisUpdateDedup(redis, lock, { prefix: `${prefix}seen:` }) };
 }
 
 function memoryOrdering(): { lock: ChatLock; updates: UpdateDedup } {

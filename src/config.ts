@@ -23,6 +23,14 @@ export const configSchema = z
       .string({ error: 'is required: the bot token from @BotFather, like 123456789:AAE…' })
       .regex(/^\d{5,}:[A-Za-z0-9_-]{30,}$/, 'expected a bot token from @BotFather, like 123456789:AAE…'),
     REDIS_URL: z.string().regex(/^rediss?:\/\//, 'expected redis://host:port or rediss://…').optional(),
+    /** A Redis Cluster instead: some of its nodes (the rest are discovered), comma-separated. */
+    REDIS_CLUSTER_URLS: z
+      .string()
+      .regex(/^\s*rediss?:\/\/[^,\s]+(\s*,\s*rediss?:\/\/[^,\s]+)*\s*$/, 'expected redis://host:port URLs separated by commas, like redis://10.0.0.1:6379,redis://10.0.0.2:6379')
+      .transform((s) => s.split(',').map((u) => u.trim()))
+      .optional(),
+    /** The Redis password when it is not written into the URL(s); for a cluster it is used on every node. */
+    REDIS_PASSWORD: z.string().min(1).optional(),
     TELEGRAM_API_ROOT: url('the Bot API server root').optional(),
     WEBHOOK_URL: url('the public https URL Telegram posts updates to').optional(),
     WEBHOOK_SECRET: z.string().regex(/^[A-Za-z0-9_-]{16,256}$/, 'expected 16–256 characters of A–Z, a–z, 0–9, _ or -').optional(),
@@ -54,12 +62,34 @@ export const configSchema = z
     MINUTES_PER_CASE: z.coerce.number().int().min(1).max(240).default(10),
     SHOW_OPERATOR_NAME: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
     STAFF_LANG: z.enum(['kk', 'ru', 'en']).default('ru'),
+    /** Referrals to social workers: the directory file or folder (SPEC §9, e.g. flows/directory); without it, no referrals. */
+    REFERRAL_DIRECTORY: z.string().min(1).optional(),
+    /** Working minutes before an unacknowledged referral gets a reminder, and again before it goes to the supervisor. */
+    REFERRAL_ACK_MINUTES: z.coerce.number().int().min(1).max(7 * 24 * 60).default(120),
+    REFERRAL_HOURS: z
+      .string()
+      .default('mon-fri 09:00-18:00')
+      .refine((spec) => {
+        try {
+          parseHours(spec);
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'expected working hours like "mon-fri 09:00-18:00" or "always" (Asia/Almaty time)'),
+    /** How long a worker's invite code can be used. */
+    REFERRAL_INVITE_HOURS: z.coerce.number().int().min(1).max(30 * 24).default(72),
+    /** Days a closed referral keeps the family's contact and packet before they are erased. */
+    REFERRAL_DATA_DAYS: z.coerce.number().int().min(1).max(365).default(30),
     /** Seconds before updates a dead process had taken are handled by another (src/runtime/inbox.ts). */
     INBOX_TAKEOVER_SECONDS: z.coerce.number().int().min(3).max(600).default(30),
   })
   .superRefine((c, ctx) => {
-    if (c.NODE_ENV === 'production' && !c.REDIS_URL) {
-      ctx.addIssue({ code: 'custom', path: ['REDIS_URL'], message: 'is required in production: families’ progress must survive a restart (redis://host:port)' });
+    if (c.NODE_ENV === 'production' && !c.REDIS_URL && !c.REDIS_CLUSTER_URLS) {
+      ctx.addIssue({ code: 'custom', path: ['REDIS_URL'], message: 'is required in production: families’ progress must survive a restart (redis://host:port, or REDIS_CLUSTER_URLS for a cluster)' });
+    }
+    if (c.REDIS_URL && c.REDIS_CLUSTER_URLS) {
+      ctx.addIssue({ code: 'custom', path: ['REDIS_CLUSTER_URLS'], message: 'cannot be set together with REDIS_URL: one Redis or one cluster' });
     }
     if (c.WEBHOOK_URL && !c.WEBHOOK_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['WEBHOOK_SECRET'], message: 'is required with WEBHOOK_URL, so only Telegram can post updates' });

@@ -17,7 +17,9 @@ import { PauseNotice } from './runtime/pause-notice.js';
 import { ConfigError, readConfig, type Config } from './config.js';
 import { createLogger } from './log.js';
 import { WorkingHours } from './handoff/hours.js';
-import { connectRedis, type Redis } from './store/redis.js';
+import { DirectoryError } from './referral/directory.js';
+import { connectConfigured, isCluster, type Redis } from './store/redis.js';
+import { migrateLegacyKeys } from './store/legacy-keys.js';
 
 /** How long /healthz waits for Redis before it answers 503. */
 const HEALTH_TIMEOUT_MS = 1500;
@@ -30,8 +32,14 @@ async function main(config: Config): Promise<void> {
   /** Set by SIGTERM: /healthz says 503 so a load balancer stops sending, and no new tick starts. */
   let stopping = false;
   let redis: Redis | undefined;
-  if (config.REDIS_URL) {
-    redis = await connectRedis(config.REDIS_URL, { onError: (e) => log.error({ error: e.message }, 'redis connection problem') });
+  if (config.REDIS_URL || config.REDIS_CLUSTER_URLS) {
+    redis = await connectConfigured(config, { onError: (e) => log.error({ error: e.message }, 'redis connection problem') });
+    log.info({ redis: redis && isCluster(redis) ? 'cluster' : 'single' }, 'redis connected');
+    // Keys of the release before the hash tags (handoff, params): renamed once, before any store reads them.
+    if (redis && !isCluster(redis)) {
+      const moved = await migrateLegacyKeys(redis, config.KEY_PREFIX);
+      if (moved.renamed + moved.kept > 0) log.warn(moved, 'renamed handoff and params keys to their hash-tagged names (one-off)');
+    }
   } else {
     log.warn('REDIS_URL is not set: families’ progress lives in memory and is lost on restart (development only)');
   }
@@ -59,11 +67,23 @@ async function main(config: Config): Promise<void> {
             minutesPerCase: config.MINUTES_PER_CASE,
             adminIds: config.ADMIN_IDS,
           },
+    referrals:
+      config.REFERRAL_DIRECTORY === undefined
+        ? undefined
+        : {
+            directory: config.REFERRAL_DIRECTORY,
+            config: {
+              ackMinutes: config.REFERRAL_ACK_MINUTES,
+              hours: WorkingHours.parse(config.REFERRAL_HOURS),
+              inviteHours: config.REFERRAL_INVITE_HOURS,
+            },
+            personalDataDays: config.REFERRAL_DATA_DAYS,
+          },
   });
   const bot = createBot(config.BOT_TOKEN, deps, { client: config.TELEGRAM_API_ROOT ? { apiRoot: config.TELEGRAM_API_ROOT } : {} });
   useTelegramLimits(bot.api);
   await bot.init();
-  await setCommandMenus(bot.api, deps.translator).catch((e: Error) => log.warn({ error: e.message }, 'could not set command menus'));
+  await setCommandMenus(bot.api, deps.translator, { referrals: deps.referrals !== undefined }).catch((e: Error) => log.warn({ error: e.message }, 'could not set command menus'));
 
   const inbox: UpdateInbox = redis
     ? new RedisStreamInbox(redis, {
@@ -152,16 +172,20 @@ async function main(config: Config): Promise<void> {
 
   // Durable timers and the relay outbox: every process checks; each timer fires once. One tick at a time.
   const handoff = deps.handoff?.service;
+  const referrals = deps.referrals;
   let ticking: Promise<void> = Promise.resolve();
   const runTick = () => {
-    if (!handoff || stopping) return;
+    if ((!handoff && !referrals) || stopping) return;
     ticking = ticking.then(async () => {
-      await handoff.fireDueTimers().catch((e: Error) => log.warn({ error: e.message }, 'timers failed'));
-      await handoff.resendUnsent().catch((e: Error) => log.warn({ error: e.message }, 'relay resend failed'));
+      await handoff?.fireDueTimers().catch((e: Error) => log.warn({ error: e.message }, 'timers failed'));
+      await handoff?.resendUnsent().catch((e: Error) => log.warn({ error: e.message }, 'relay resend failed'));
+      await referrals?.service.fireDueTimers().catch((e: Error) => log.warn({ error: e.message }, 'referral timers failed'));
     });
   };
-  const tick = handoff ? setInterval(runTick, TICK_MS) : undefined;
+  const tick = handoff || referrals ? setInterval(runTick, TICK_MS) : undefined;
   runTick();
+  // Referral notices: their own consumer of the delivery stream, polled every second.
+  referrals?.delivery?.start(1000);
 
   // SIGTERM (docker stop, systemd, compose): take no more updates, finish what runs (bounded), close Redis, exit 0.
   const stop = async (signal: string) => {
@@ -172,6 +196,7 @@ async function main(config: Config): Promise<void> {
     await polling?.stop();
     if (tick) clearInterval(tick);
     await waitAtMost(ticking, GRACE_MS);
+    if (referrals?.delivery) await waitAtMost(referrals.delivery.stop(), GRACE_MS);
     const { unfinished } = await inbox.stop(GRACE_MS);
     if (unfinished > 0) log.warn({ unfinished }, 'updates not finished in time; another process (or the next start) takes them over');
     await waitAtMost(new Promise<void>((resolve) => server.close(() => resolve())), 1000);
@@ -196,6 +221,11 @@ try {
 } catch (e) {
   if (e instanceof ConfigError) {
     for (const line of e.lines) console.error(line);
+    process.exit(2);
+  }
+  // A directory with problems is a bad setting too: each problem names its file and entry.
+  if (e instanceof DirectoryError) {
+    for (const problem of e.problems) console.error(`REFERRAL_DIRECTORY: ${problem}`);
     process.exit(2);
   }
   console.error(`qamqor could not start: ${(e as Error).message}`);

@@ -11,6 +11,10 @@ import type { WorkingHours } from '../handoff/hours.js';
 import type { HandoffConfig, HandoffService } from '../handoff/service.js';
 import type { HandoffStore } from '../handoff/store.js';
 import type { ScreenRenderer } from './screens.js';
+import type { ReferralDelivery } from '../referral/delivery.js';
+import type { ReferralService } from '../referral/service.js';
+import type { ReferralStore } from '../referral/store.js';
+import type { Directory, ReferralPacket } from '../referral/types.js';
 
 /** Per-chat preferences. No answers live here: they are in the dialog snapshot. */
 export interface SessionData {
@@ -27,6 +31,22 @@ export interface SessionData {
   hadDialog?: boolean;
   /** Out of hours, the family chose a call back: the next message may be their phone number. */
   awaitingPhone?: boolean;
+  /** A request to a social worker being put together (src/bot/referral-family.ts); nothing leaves the chat until the family agrees. */
+  referralDraft?: ReferralDraft;
+  /** A linked worker's next message is a typed visit date or a message for a family (src/bot/workers.ts). */
+  workerAwait?: { kind: 'date' | 'write'; referralId: string; messageId?: number; at: number };
+  /** The family pressed "Reply to the social worker": their next text goes to the worker who holds that referral. */
+  referralReply?: { referralId: string; at: number };
+}
+
+export interface ReferralDraft {
+  /** When it was started (epoch ms): an old draft is dropped, with the phone number in it. */
+  at: number;
+  region?: string;
+  contact?: ReferralPacket['contact'];
+  contactTime?: ReferralPacket['contactTime'];
+  /** The family was shown the contact button: their next contact message is their phone number. */
+  awaitingContact?: boolean;
 }
 
 export interface BotDeps {
@@ -49,6 +69,21 @@ export interface BotDeps {
   /** The live hotline handoff, when an operators' group is configured: createBot builds it on the bot's Api. */
   handoffSetup?: HandoffSetup;
   handoff?: HandoffFamilyDeps;
+  /** Referrals to social workers, when configured (src/app.ts builds the service; createBot the delivery). */
+  referrals?: ReferralBotDeps;
+}
+
+export interface ReferralBotDeps {
+  service: ReferralService;
+  store: ReferralStore;
+  /** Reads the directory files again (an admin's /directory reload); throws DirectoryError naming file and entry. */
+  loadDirectory: () => Directory;
+  /** This process's name in the notices' consumer group. */
+  consumer: string;
+  /** Days a closed referral keeps the packet, as the family is told before they agree. */
+  keptDays: number;
+  /** Delivers the notices to Telegram; createBot builds it on the bot's Api. */
+  delivery?: ReferralDelivery;
 }
 
 export interface HandoffSetup {

@@ -14,6 +14,9 @@ import type { BotContext, BotDeps, SessionData } from './context.js';
 import { family } from './family.js';
 import { handoffFamilyComposer } from './handoff-family.js';
 import { operatorsComposer } from './operators.js';
+import { workersComposer } from './workers.js';
+import { referralFamilyComposer, referScreen } from './referral-family.js';
+import { BotReferralNotifier } from './referral-notifier.js';
 import { HandoffService } from '../handoff/service.js';
 import { isLang } from '../i18n/i18n.js';
 import type { Lang } from '../engine/types.js';
@@ -69,7 +72,7 @@ export function createBot(token: string, deps: BotDeps, config: BotConfig<BotCon
       ctx.api.config.use(fenceApi(claim));
       return ctx.chat?.type === 'private' ? deps.claims.during(String(ctx.chat.id), claim, next) : next();
     });
-    if (!outcome.handled) deps.log.warn({ chat: ctx.chatRef, update: updateId, seen: outcome.seen }, 'redelivered update dropped');
+    if (!outcome.handled) deps.log.warn({ chat: ctx.chatRef, update: updateId, seen: outcome.seen }, outcome.seen === 'stale' ? 'update older than one already applied for the chat dropped' : 'redelivered update dropped');
     else if (outcome.rerun) deps.log.warn({ chat: ctx.chatRef, update: updateId }, 'update handled again: its first delivery stopped before acting');
   });
 
@@ -79,6 +82,8 @@ export function createBot(token: string, deps: BotDeps, config: BotConfig<BotCon
     deps.handoff = { service, hours: handoffConfig.hours, minutesPerCase, groupId: handoffConfig.groupId, adminIds, supervisorIds: handoffConfig.supervisorIds };
     guarded.use(operatorsComposer({ service, groupId: handoffConfig.groupId, adminIds, supervisorIds: handoffConfig.supervisorIds, staffLang: handoffConfig.staffLang }));
   }
+
+  if (deps.referrals) wireReferrals(bot, deps);
 
   // Groups and channels are not for families: say so once when addressed, otherwise stay quiet.
   guarded.chatType(['group', 'supergroup']).on('message', async (ctx, next) => {
@@ -109,8 +114,31 @@ export function createBot(token: string, deps: BotDeps, config: BotConfig<BotCon
     await next();
   });
   // A second boundary inside the session, so that what an update changed in the session is kept even when it failed later.
-  privateOnly.errorBoundary(reportFailure, handoffFamilyComposer(), family);
+  privateOnly.errorBoundary(reportFailure, workersComposer(), referralFamilyComposer(), handoffFamilyComposer(), family);
   return bot;
+}
+
+/**
+ * Referrals: the result's "refer" screen becomes the real request, and the service's notices
+ * reach Telegram through the delivery stream (started by main.ts, polled by tests). A notice
+ * given up is announced in the operators' group, without personal data.
+ */
+function wireReferrals(bot: Bot<BotContext>, deps: BotDeps): void {
+  const referrals = deps.referrals!;
+  deps.renderer.referScreen = referScreen(deps.catalogue);
+  const notifier = new BotReferralNotifier({ api: bot.api, translator: deps.translator, sessions: deps.sessions, service: () => referrals.service, log: deps.log, logSalt: deps.logSalt });
+  referrals.delivery = referrals.service.delivery({
+    notifier,
+    consumer: referrals.consumer,
+    onDead: async (event, reason, attempts) => {
+      deps.log.error({ referral: event.referralId, notice: event.notice, to: event.kind, reason, attempts }, 'referral notice given up (kept in the dead-letter stream)');
+      runtimeMetrics.deadLetters.inc({ what: 'referral_notice' });
+      const setup = deps.handoffSetup;
+      if (!setup) return;
+      const t = deps.translator.bind(setup.config.staffLang);
+      await bot.api.sendMessage(setup.config.groupId, t('referral:admin.deadLetter', { id: event.referralId, notice: event.notice, reason })).catch(() => undefined);
+    },
+  });
 }
 
 /**

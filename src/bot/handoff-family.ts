@@ -84,7 +84,7 @@ async function tellPlace(ctx: BotContext, rec: CaseRecord, place: number | undef
       const minutes = Math.max(5, Math.round(((place ?? 1) * h(ctx).minutesPerCase) / operators));
       text = ctx.t('handoff.family.inLine', { place: place ?? 1, minutes, hours });
     }
-    if (place) await h(ctx).service.store.setFields(rec.id, { toldPlace: place });
+    if (place) await h(ctx).service.toldPlace(rec.id, place);
     await ctx.reply(text, { reply_markup: waitingKeyboard(ctx, rec) });
 }
 
@@ -98,11 +98,10 @@ export function handoffFamilyComposer(): Composer<BotContext> {
     const share = ctx.match[1] === '1';
     const service = h(ctx).service;
     const { summary, region, urgent } = await shareable(ctx);
-    const open = await service.store.openCaseOf(ctx.chat.id);
+    const open = await service.openCaseOf(ctx.chat.id);
     if (open) {
       if (!share || open.summary) return void (await ctx.reply(ctx.t('handoff.family.alreadyOpen'), { reply_markup: waitingKeyboard(ctx, open) }));
-      await service.store.setFields(open.id, { summary, region, consentAt: service.time() });
-      await service.refreshCard((await service.store.get(open.id)) ?? open);
+      await service.shareSummary(open, summary, region);
       return void (await ctx.reply(ctx.t('handoff.family.summaryShared')));
     }
     const opened = await service.open(ctx.chat.id, ctx.lang, {
@@ -117,7 +116,7 @@ export function handoffFamilyComposer(): Composer<BotContext> {
 
   chats.callbackQuery(['hx', 'he'], async (ctx) => {
     await ctx.answerCallbackQuery();
-    const rec = await h(ctx).service.store.openCaseOf(ctx.chat.id);
+    const rec = await h(ctx).service.openCaseOf(ctx.chat.id);
     if (!rec) return void (await ctx.reply(ctx.t('errors.notNow')));
     const ending = ctx.callbackQuery.data === 'he';
     const closed = await h(ctx).service.close(rec.id, 'family', ending ? 'ended_by_family' : 'cancelled_by_family');
@@ -140,11 +139,8 @@ export function handoffFamilyComposer(): Composer<BotContext> {
   });
 
   chats.callbackQuery(/^hf\|([A-Z0-9]{4,8})\|([01])$/, async (ctx) => {
-    const rec = await h(ctx).service.store.get(ctx.match[1]!);
-    // Only the family of that case can rate it, once it is closed (a closed case keeps only their pseudonym to check).
-    if (rec && rec.status === 'closed' && (await h(ctx).service.store.isFamilyOf(rec.id, ctx.chat.id))) {
-      await h(ctx).service.store.audit(rec.id, { type: 'feedback', by: 'family', at: h(ctx).service.time(), detail: ctx.match[2] === '1' ? 'helped' : 'did_not_help' });
-    }
+    // Only the family of that case can rate it, once it is closed: the service checks.
+    await h(ctx).service.feedback(ctx.match[1]!, ctx.chat.id, ctx.match[2] === '1');
     await ctx.answerCallbackQuery({ text: ctx.t('handoff.family.feedbackThanks') });
     await ctx.editMessageReplyMarkup({ reply_markup: { inline_keyboard: [] } }).catch(() => undefined);
   });
@@ -159,14 +155,12 @@ export function handoffFamilyComposer(): Composer<BotContext> {
   chats.on('message', async (ctx, next) => {
     const text = wordsOf(ctx.message) ?? '';
     const service = h(ctx).service;
-    const rec = await service.store.openCaseOf(ctx.chat.id);
+    const rec = await service.openCaseOf(ctx.chat.id);
     if (ctx.session.awaitingPhone && rec) {
       const phone = ctx.message.contact?.phone_number ?? (PHONE.test(text.trim()) ? text.trim() : undefined);
       ctx.session.awaitingPhone = false;
       if (phone) {
-        await service.store.setFields(rec.id, { callbackPhone: phone });
-        await service.store.audit(rec.id, { type: 'callback_requested', by: 'family', at: service.time() });
-        await service.refreshCard((await service.store.get(rec.id))!);
+        await service.requestCallback(rec, phone);
         return void (await ctx.reply(ctx.t('handoff.family.callbackSaved'), { reply_markup: { remove_keyboard: true } }));
       }
       if (!text.startsWith('/')) return void (await ctx.reply(ctx.t('handoff.family.badPhone'), { reply_markup: { remove_keyboard: true } }));
@@ -182,12 +176,12 @@ export function handoffFamilyComposer(): Composer<BotContext> {
       await ctx.reply(ctx.deps.renderer.emergencyText(ctx.t, danger.kind));
       await service.dangerInCase(rec, danger.kind);
     }
-    if (rec.status === 'family_unreachable') await service.apply(rec.id, { type: 'FAMILY_RETURNED' }, { type: 'family_returned', by: 'family', at: service.time() });
-    await service.fromFamily((await service.store.get(rec.id)) ?? rec, ctx.update.update_id, ctx.message.message_id);
+    if (rec.status === 'family_unreachable') await service.familyReturned(rec.id);
+    await service.fromFamily((await service.get(rec.id)) ?? rec, ctx.update.update_id, ctx.message.message_id);
   });
 
   chats.on('edited_message', async (ctx, next) => {
-    const rec = await h(ctx).service.store.openCaseOf(ctx.chat.id);
+    const rec = await h(ctx).service.openCaseOf(ctx.chat.id);
     if (!rec) return next();
     const text = wordsOf(ctx.editedMessage) ?? '';
     const danger = text ? ctx.deps.cues.match(text) : undefined;

@@ -12,6 +12,8 @@ import { chatRef } from '../log.js';
 import type { BotContext } from './context.js';
 import type { Lang } from '../engine/types.js';
 import { adminParamsComposer } from './admin-params.js';
+import { referralAdminComposer } from './referral-admin.js';
+import { referralOperatorsComposer } from './referral-operators.js';
 
 export interface OperatorsOptions {
   service: HandoffService;
@@ -40,6 +42,9 @@ export function operatorsComposer(opts: OperatorsOptions): Composer<BotContext> 
     if (ctx.callbackQuery) await ctx.answerCallbackQuery({ text, show_alert: true });
     else await ctx.reply(text);
   };
+
+  // Refer (src/bot/referral-operators.ts) before the other card buttons, which its callback data would also match.
+  group.use(referralOperatorsComposer({ role, refuse, staffLang: opts.staffLang }));
 
   group.callbackQuery(/^h\|([A-Z0-9]{4,8})\|([a-z]+)(?::([a-z_0-9]+))?$/, async (ctx) => {
     const [, caseId, action, arg] = ctx.match as RegExpMatchArray;
@@ -88,7 +93,7 @@ export function operatorsComposer(opts: OperatorsOptions): Composer<BotContext> 
         return;
       }
       case 'card': {
-        await ctx.editMessageText(caseCard(rec, t, service.time()), { reply_markup: caseCardKeyboard(rec, t) }).catch(() => undefined);
+        await ctx.editMessageText(caseCard(rec, t, service.time()), { reply_markup: caseCardKeyboard(rec, t, { refer: ctx.deps.referrals !== undefined }) }).catch(() => undefined);
         return void (await ctx.answerCallbackQuery());
       }
       default:
@@ -150,6 +155,7 @@ export function operatorsComposer(opts: OperatorsOptions): Composer<BotContext> 
     });
   }
 
+  group.use(referralAdminComposer({ isAdmin: async (id) => (await role(id)) === 'admin', refuse, staffLang: opts.staffLang }));
   group.use(adminParamsComposer({ isAdmin: async (id) => (await role(id)) === 'admin', refuse, staffLang: opts.staffLang, now: () => service.time() }));
 
   // Replies to the note prompt become private notes.

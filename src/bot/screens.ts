@@ -25,6 +25,8 @@ const MAX_TEXT = 3800;
 
 export class ScreenRenderer {
   private readonly defs: Map<string, FactDef>;
+  /** The `refer` state's screen when referrals are configured (src/bot/referral-family.ts); "not yet" otherwise. */
+  referScreen?: (snapshot: ScreeningSnapshot, t: T) => Screen[];
 
   constructor(
     private readonly catalogue: Catalogue,
@@ -104,6 +106,7 @@ export class ScreenRenderer {
       return [{ text: truncate(renderFirstView(t, this.catalogue, result, { notChecked: this.notChecked(ctx.facts) })), keyboard: this.resultKeyboard(snapshot, t) }];
     }
     if (snapshot.matches({ main: 'refer' })) {
+      if (this.referScreen) return this.referScreen(snapshot, t);
       return [{ text: [t('refer.notYet'), this.hotlineText(t)].join('\n\n'), keyboard: InlineKeyboard.from([[button(t('buttons.backToResult'), ev({ type: 'RESUME' }))], safetyRow()]) }];
     }
     if (snapshot.matches({ main: 'saved' })) {

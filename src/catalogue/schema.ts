@@ -65,6 +65,8 @@ export const rule = z.strictObject({
   apply: z.array(z.string()).min(1),
   /** Help lines named with the places to go (contacts.yaml ids), for rules where a phone call may come first. */
   contacts: z.array(z.string()).optional(),
+  /** Who decides admission to the services of a ground (SPEC §1, seed 003 R1–R12), carried on a referral for the worker. */
+  admission: z.array(z.enum(['akimat_decision', 'guardianship_referral', 'own_application', 'court', 'criminal_case_body'])).optional(),
   source,
   validFrom: isoDate.optional(),
   validTo: isoDate.optional(),

@@ -61,6 +61,9 @@ export interface Source {
   seed?: string;
 }
 
+/** SPEC §1: who decides admission to a ground's services (seed 003 R1–R12). */
+export type AdmissionRoute = 'akimat_decision' | 'guardianship_referral' | 'own_application' | 'court' | 'criminal_case_body';
+
 export interface Rule {
   id: string;
   when: Condition;
@@ -68,6 +71,8 @@ export interface Rule {
   apply: string[];
   /** Help lines named with the places to go (contact ids). */
   contacts?: string[];
+  /** Who decides admission (SPEC §1 admission routes), for a referral's worker. */
+  admission?: AdmissionRoute[];
   source: Source;
   validFrom?: string;
   validTo?: string;

@@ -47,14 +47,14 @@ export function caseCard(rec: CaseRecord, t: T, now: number): string {
   return lines.join('\n');
 }
 
-/** Card buttons by status. A "Refer" button can join the claimed row when referrals exist. */
-export function caseCardKeyboard(rec: CaseRecord, t: T): InlineKeyboard {
+/** Card buttons by status; "Refer" (src/bot/referral-operators.ts) joins the claimed case's when referrals are configured. */
+export function caseCardKeyboard(rec: CaseRecord, t: T, opts: { refer?: boolean } = {}): InlineKeyboard {
   const b = (label: string, action: string) => ({ text: label, callback_data: `h|${rec.id}|${action}` });
   if (rec.status === 'closed') return InlineKeyboard.from([[b(t('ops:buttons.note'), 'note')]]);
   if (rec.status === 'claimed') {
     return InlineKeyboard.from([
       [b(t('ops:buttons.transfer'), 'tr'), b(t('ops:buttons.close'), 'cl')],
-      [b(t('ops:buttons.note'), 'note')],
+      opts.refer ? [b(t('ops:buttons.note'), 'note'), b(t('referral:ops.buttons.refer'), 'rf')] : [b(t('ops:buttons.note'), 'note')],
     ]);
   }
   return InlineKeyboard.from([[b(t('ops:buttons.take'), 'take')], [b(t('ops:buttons.close'), 'cl'), b(t('ops:buttons.note'), 'note')]]);

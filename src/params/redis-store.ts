@@ -1,42 +1,30 @@
 /**
- * The parameters store in Redis, shared by every process:
+ * The parameters store in Redis, shared by every process (every key under
+ * `prefix` + `{p}:`, one hash tag, so the set script's three keys are in one
+ * Redis Cluster slot):
  *   <prefix>values   hash  "<param>|<region>|<from>" → JSON of the stored value
  *   <prefix>version  int   bumped by every write; processes poll it (src/params/live.ts)
  *   <prefix>audit    stream, one entry per change: the new value and the one it replaced
  *   <prefix>pending:<token>  hash: a change waiting for its confirm button (and who proposed it), with a TTL
  * No TTL on values and audit: they are configuration, not personal data.
+ * The scripts are src/params/lua/*.lua (registered by src/store/scripts.ts).
  */
 import { randomBytes } from 'node:crypto';
 import type { Redis } from '../store/redis.js';
 import { valueField, type ParamAuditEntry, type ParamChange, type ParamsStore, type PendingChange, type StoredParam } from './store.js';
 
-/** Value, version and audit change together, so no process sees a new value without its audit entry. */
-const SET = `
-local previous = redis.call('HGET', KEYS[1], ARGV[1]) or ''
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-redis.call('INCR', KEYS[2])
-redis.call('XADD', KEYS[3], '*', 'entry', ARGV[2], 'previous', previous)
-return previous
-`;
-
-/** Only the admin who proposed a change may confirm or cancel it; the first press takes it. */
-const TAKE = `
-local by = redis.call('HGET', KEYS[1], 'by')
-if not by then return false end
-if by ~= ARGV[1] then return 'not_yours' end
-local change = redis.call('HGET', KEYS[1], 'change')
-redis.call('DEL', KEYS[1])
-return change
-`;
+/** Every key of the store has it (see above). */
+export const HASH_TAG = '{p}';
 
 export class RedisParamsStore implements ParamsStore {
   private readonly prefix: string;
 
   constructor(
     private readonly redis: Redis,
+    /** e.g. "qamqor:params:"; the store adds its hash tag after it. */
     options: { prefix: string },
   ) {
-    this.prefix = options.prefix;
+    this.prefix = `${options.prefix}${HASH_TAG}:`;
   }
 
   async version(): Promise<number> {
@@ -51,7 +39,7 @@ export class RedisParamsStore implements ParamsStore {
   async set(change: ParamChange, by: number, at: number): Promise<ParamAuditEntry> {
     const stored: StoredParam = { ...change, setBy: by, setAt: at };
     const keys = [`${this.prefix}values`, `${this.prefix}version`, `${this.prefix}audit`];
-    const previous = String(await this.redis.eval(SET, { keys, arguments: [valueField(change), JSON.stringify(stored)] }));
+    const previous = String(await this.redis.paramsSet(keys, [valueField(change), JSON.stringify(stored)]));
     const replaced = readStored(previous)?.value;
     return { ...stored, ...(replaced !== undefined ? { previous: replaced } : {}) };
   }
@@ -74,7 +62,7 @@ export class RedisParamsStore implements ParamsStore {
   }
 
   async take(token: string, by: number): Promise<PendingChange | 'not_yours' | undefined> {
-    const raw = await this.redis.eval(TAKE, { keys: [`${this.prefix}pending:${token}`], arguments: [String(by)] });
+    const raw = await this.redis.paramsTake([`${this.prefix}pending:${token}`], [String(by)]);
     if (typeof raw !== 'string') return undefined;
     if (raw === 'not_yours') return raw;
     try {

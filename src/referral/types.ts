@@ -4,7 +4,7 @@
  * family's sides of the bot. Only the referral machine (flows/referral/) decides
  * a status change.
  */
-import type { Lang, Status } from '../engine/types.js';
+import type { AdmissionRoute, Lang, Status } from '../engine/types.js';
 
 // ── Directory and routing (SPEC §9) ────────────────────────────────────────
 
@@ -76,8 +76,8 @@ export type DeclineReason = (typeof DECLINE_REASONS)[number];
 export const OUTCOMES = ['need_determined', 'need_not_determined', 'services_assigned', 'referred_elsewhere', 'could_not_reach'] as const;
 export type ReferralOutcome = (typeof OUTCOMES)[number];
 
-/** SPEC §1 admission routes, as catalogue data. */
-export type AdmissionRoute = 'akimat_decision' | 'guardianship_referral' | 'own_application' | 'court' | 'criminal_case_body';
+/** SPEC §1 admission routes, as catalogue data (grounds.yaml `admission`). */
+export type { AdmissionRoute };
 
 /** Exactly what the worker receives, and what the family is shown before they agree to share it. No names, no IIN, no address. */
 export interface ReferralPacket {
@@ -130,6 +130,10 @@ export interface Referral {
   outcome?: ReferralOutcome;
   /** Reminders sent for this assignment (0, 1, then escalation). */
   reminders: number;
+  /** When the current holder got it: the acknowledgement clock counts from here. (Added by referral-core.) */
+  assignedAt?: number;
+  /** When it reached completed, failed or cancelled. (Added by referral-core.) */
+  closedAt?: number;
 }
 
 /** What a worker or supervisor does to a referral; the machine says which are allowed when. */
@@ -149,7 +153,7 @@ export type ReferralActor = { kind: 'worker'; workerId: string } | { kind: 'oper
 export type WorkerNotice = 'new' | 'reminder' | 'escalated' | 'withdrawn' | 'reassigned_away' | 'reassigned_to_you';
 
 /** What the family hears, in their language. */
-export type FamilyNotice = 'received' | 'accepted' | 'contact_soon' | 'visit_planned' | 'completed' | 'rerouted' | 'not_routed' | 'cancelled';
+export type FamilyNotice = 'received' | 'accepted' | 'contact_soon' | 'visit_planned' | 'completed' | 'rerouted' | 'not_routed' | 'cancelled' | 'not_reached';
 
 /**
  * How the referral service reaches people; the bot implements it with grammY and the texts in
@@ -194,5 +198,7 @@ export type Refusal =
   | 'not_yours'
   /** The machine does not allow this action in this status (a stale button). */
   | 'not_now'
+  /** REASSIGN to someone who is not a worker of the directory. */
+  | 'unknown_worker'
   /** Someone changed it at the same moment, again and again. */
   | 'conflict';

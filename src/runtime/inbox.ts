@@ -14,6 +14,13 @@
  *   <prefix>inbox        stream  {u: update JSON}; group "handlers"; an entry is XACKed and XDELed once handled
  *   <prefix>inbox:dead   stream  {u, reason, deliveries}: updates that failed or crashed a process `maxDeliveries` times
  *
+ * Redis Cluster: every command and MULTI touches one of the two keys only, so
+ * they may live on different nodes and need no hash tag. A dead letter is
+ * written before the entry leaves the inbox (two steps): a crash in between
+ * dead-letters it twice, never loses it. Reads never BLOCK: the loop polls
+ * every `pollMs` (and wakes at once for what this process appended), so the
+ * connection it shares with every store is never held.
+ *
  * A live process renews its claim on the entries it holds (XCLAIM … JUSTID resets
  * their idle time) every `heartbeatMs`; entries idle for `takeOverMs` belong to a
  * process that died and are taken over. On a graceful stop, entries not started
@@ -22,7 +29,7 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Update } from 'grammy/types';
-import type { Redis } from '../store/redis.js';
+import { sendTo, type Redis } from '../store/redis.js';
 import { KeyedSequencer } from './sequencer.js';
 import { sequenceKeyOf } from './update-key.js';
 
@@ -157,7 +164,7 @@ export class RedisStreamInbox implements UpdateInbox {
   async append(updates: readonly Update[]): Promise<void> {
     if (updates.length === 0) return;
     const multi = this.redis.multi();
-    for (const update of updates) multi.addCommand(['XADD', this.stream, '*', 'u', JSON.stringify(update)]);
+    for (const update of updates) multi.xAdd(this.stream, '*', { u: JSON.stringify(update) });
     await multi.exec();
     this.wake?.();
   }
@@ -179,9 +186,7 @@ export class RedisStreamInbox implements UpdateInbox {
     const busy = new Set([...this.held.values()].filter((h) => h.started).map((h) => h.key));
     const waiting = [...this.held].filter(([, h]) => !h.started && !busy.has(h.key)).map(([id]) => id);
     if (waiting.length > 0) {
-      await this.redis
-        .sendCommand(['XCLAIM', this.stream, GROUP, this.consumer, '0', ...waiting, 'IDLE', String(this.takeOverMs * 10), 'JUSTID'])
-        .catch((e: unknown) => this.problem(e));
+      await this.send(['XCLAIM', this.stream, GROUP, this.consumer, '0', ...waiting, 'IDLE', String(this.takeOverMs * 10), 'JUSTID']).catch((e: unknown) => this.problem(e));
     }
     return { unfinished: this.held.size };
   }
@@ -191,11 +196,11 @@ export class RedisStreamInbox implements UpdateInbox {
   }
 
   async backlog(): Promise<number> {
-    return Number(await this.redis.sendCommand(['XLEN', this.stream]));
+    return Number(await this.redis.xLen(this.stream));
   }
 
   private ensureGroup(): Promise<void> {
-    this.groupReady ??= this.redis.sendCommand(['XGROUP', 'CREATE', this.stream, GROUP, '0', 'MKSTREAM']).then(
+    this.groupReady ??= this.send(['XGROUP', 'CREATE', this.stream, GROUP, '0', 'MKSTREAM']).then(
       () => undefined,
       (e: Error) => {
         if (!/BUSYGROUP/.test(e.message)) {
@@ -233,7 +238,7 @@ export class RedisStreamInbox implements UpdateInbox {
   }
 
   private async readNew(count: number): Promise<number> {
-    const reply: unknown = await this.redis.sendCommand(['XREADGROUP', 'GROUP', GROUP, this.consumer, 'COUNT', String(count), 'STREAMS', this.stream, '>']);
+    const reply: unknown = await this.send(['XREADGROUP', 'GROUP', GROUP, this.consumer, 'COUNT', String(count), 'STREAMS', this.stream, '>']);
     const entries = streamEntries(reply);
     for (const entry of entries) this.dispatch(entry);
     return entries.length;
@@ -241,7 +246,7 @@ export class RedisStreamInbox implements UpdateInbox {
 
   /** Entries of processes that died: too often delivered → dead letters, else handled here. */
   private async takeOver(): Promise<number> {
-    const pending = (await this.redis.sendCommand(['XPENDING', this.stream, GROUP, 'IDLE', String(this.takeOverMs), '-', '+', '100'])) as [
+    const pending = (await this.send(['XPENDING', this.stream, GROUP, 'IDLE', String(this.takeOverMs), '-', '+', '100'])) as [
       string,
       string,
       number,
@@ -250,7 +255,7 @@ export class RedisStreamInbox implements UpdateInbox {
     const ids = pending.map(([id]) => id).filter((id) => !this.held.has(id));
     if (ids.length === 0) return 0;
     const deliveries = new Map(pending.map(([id, , , n]) => [id, Number(n)]));
-    const claimed = (await this.redis.sendCommand(['XCLAIM', this.stream, GROUP, this.consumer, String(this.takeOverMs), ...ids])) as (Entry | null)[];
+    const claimed = (await this.send(['XCLAIM', this.stream, GROUP, this.consumer, String(this.takeOverMs), ...ids])) as (Entry | null)[];
     let taken = 0;
     for (const entry of claimed) {
       if (!entry) continue;
@@ -267,7 +272,7 @@ export class RedisStreamInbox implements UpdateInbox {
   private async heartbeat(): Promise<void> {
     const ids = [...this.held.keys()];
     for (let i = 0; i < ids.length; i += 500) {
-      await this.redis.sendCommand(['XCLAIM', this.stream, GROUP, this.consumer, '0', ...ids.slice(i, i + 500), 'JUSTID']);
+      await this.send(['XCLAIM', this.stream, GROUP, this.consumer, '0', ...ids.slice(i, i + 500), 'JUSTID']);
     }
   }
 
@@ -292,7 +297,7 @@ export class RedisStreamInbox implements UpdateInbox {
         return;
       }
       try {
-        await this.redis.multi().addCommand(['XACK', this.stream, GROUP, id]).addCommand(['XDEL', this.stream, id]).exec();
+        await this.redis.multi().xAck(this.stream, GROUP, id).xDel(this.stream, id).exec();
       } catch (e) {
         this.problem(e); // handled; a take-over will find it done (the dedup) and drop it
       }
@@ -302,13 +307,18 @@ export class RedisStreamInbox implements UpdateInbox {
 
   private async deadLetter([id, fields]: Entry, deliveries: number, reason: string): Promise<void> {
     const raw = fieldValue(fields, 'u') ?? '';
+    await this.redis.xAdd(this.dead, '*', { u: raw, reason, deliveries: String(deliveries) }, { TRIM: { strategy: 'MAXLEN', strategyModifier: '~', threshold: 10_000 } });
     await this.redis
       .multi()
-      .addCommand(['XADD', this.dead, 'MAXLEN', '~', '10000', '*', 'u', raw, 'reason', reason, 'deliveries', String(deliveries)])
-      .addCommand(['XACK', this.stream, GROUP, id])
-      .addCommand(['XDEL', this.stream, id])
+      .xAck(this.stream, GROUP, id)
+      .xDel(this.stream, id)
       .exec();
     this.options.onDeadLetter?.({ updateId: updateIdOf(raw), deliveries, reason });
+  }
+
+  /** A stream command the typed API does not cover (JUSTID, IDLE): every one has the inbox as its key. */
+  private send(args: string[]): Promise<unknown> {
+    return sendTo(this.redis, this.stream, args);
   }
 
   private sleep(ms: number): Promise<void> {

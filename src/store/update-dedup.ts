@@ -1,4 +1,8 @@
 /**
+ * (With Redis the bot now runs src/store/hot-path.ts: the same states per chat, in the chat's
+ * own keys, with the session and dialog in the same two round trips. RedisUpdateDedup below is
+ * the release before's layout, kept for its tests and read by the hot path as a fallback.)
+ *
  * Once per update. Telegram delivers an update again after a crash before its
  * offset was confirmed (long polling hands out the whole unconfirmed batch
  * again) and retries a webhook that answered slowly or with an error. Handled
@@ -31,15 +35,22 @@ import type { Redis } from './redis.js';
 
 /** What a dropped delivery found. */
 export type Duplicate = 'sent' | 'done';
+/** A duplicate, or 'stale': older than an update already applied for its chat (src/store/hot-path.ts). */
+export type Dropped = Duplicate | 'stale';
 
 export type Once<T> =
   | { handled: true; value: T; /** an earlier delivery was claimed but never acted */ rerun: boolean }
-  | { handled: false; seen: Duplicate };
+  | { handled: false; seen: Dropped };
 
 /** The handler's side of a claim. */
 export interface UpdateClaim {
   /** Call before anything that must not happen twice. Idempotent: the first call records it, later ones wait for it. */
   commit(): Promise<void>;
+  /**
+   * Call before a write of the chat's session or dialog, when the store keeps writes until
+   * the update ends (src/store/hot-path.ts); without it a write is fenced by commit.
+   */
+  wrote?(): Promise<void>;
 }
 
 export interface UpdateDedup {
@@ -60,12 +71,16 @@ export const updateDedupStats = {
   reruns: 0,
   /** Deliveries dropped, by what they found. */
   dropped: { sent: 0, done: 0 } satisfies Record<Duplicate, number>,
+  /** Dropped because an update after it was already applied for its chat (out of order across processes). */
+  outOfOrder: 0,
 };
 
-function count<T>(outcome: Once<T>): Once<T> {
+export function countOnce<T>(outcome: Once<T>): Once<T> {
   if (outcome.handled) {
     updateDedupStats.handled++;
     if (outcome.rerun) updateDedupStats.reruns++;
+  } else if (outcome.seen === 'stale') {
+    updateDedupStats.outOfOrder++;
   } else {
     updateDedupStats.dropped[outcome.seen]++;
   }
@@ -150,7 +165,7 @@ export class RedisUpdateDedup implements UpdateDedup {
       },
     };
     const run = await this.lock.runWith(lockKey, hooks, () => fn(claim));
-    return count(run.ran ? { handled: true, value: run.value, rerun } : { handled: false, seen: run.refused });
+    return countOnce(run.ran ? { handled: true, value: run.value, rerun } : { handled: false, seen: run.refused });
   }
 }
 
@@ -203,7 +218,7 @@ export class MemoryUpdateDedup implements UpdateDedup {
         else this.seen.delete(updateId);
       }
     });
-    return count(outcome);
+    return countOnce(outcome);
   }
 
   /** How many updates are remembered (expired ones are swept once a minute). */
@@ -259,6 +274,12 @@ export class ChatClaims {
     await this.running.get(chatKey)?.commit();
   }
 
+  /** Records that the update the chat is handling writes its session or dialog (UpdateClaim.wrote, else commit). */
+  async wrote(chatKey: string): Promise<void> {
+    const claim = this.running.get(chatKey);
+    await (claim?.wrote ? claim.wrote() : claim?.commit());
+  }
+
   /**
    * `store` with the methods `writes` (each takes the chat key first) committing
    * the chat's update before they run. Everything else is the store itself.
@@ -277,7 +298,7 @@ export class ChatClaims {
           entry = {
             original: method,
             fenced: async (key: unknown, ...rest: unknown[]) => {
-              await this.commit(String(key));
+              await this.wrote(String(key));
               return method.call(target, key, ...rest);
             },
           };

@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCREENING_FLOW, SCREENING_FLOW_VERSION } from '../../flows/screening/machine.js';
-import type { Redis } from '../../src/store/redis.js';
+import { hotPathChatKeys } from '../../src/store/hot-path.js';
+import type { RedisClient as Redis } from '../../src/store/redis.js';
 import { BotHarness } from '../helpers/bot-harness.js';
 import { answerUntil, currentFact, dialogOf, factsOf, NO_CHILDREN, sentTexts, startScreening, text } from '../helpers/family-dialog.js';
 import { connectTestRedis, deleteKeysWithPrefix, uniquePrefix } from '../helpers/redis-client.js';
@@ -24,10 +25,12 @@ afterAll(async () => {
 
 /** A new BotHarness is a new process: nothing shared with the last one but Redis. */
 const process = () => new BotHarness({ redis, prefix });
+/** The chat's keys in Redis (named by a pseudonym of the chat id, src/store/hot-path.ts). */
+const keysFor = (chatId: number) => hotPathChatKeys(prefix, 'test-salt', String(chatId));
 
 async function keysOf(chatId: number): Promise<string[]> {
   const found: string[] = [];
-  for await (const keys of redis.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) found.push(...keys.filter((k) => k.endsWith(`:${chatId}`)));
+  for await (const keys of redis.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) found.push(...keys.filter((k) => k.startsWith(keysFor(chatId).updates.replace(/updates$/, ''))));
   return found.sort();
 }
 
@@ -74,8 +77,8 @@ describe('save and resume', () => {
   it('sessions and dialogs in Redis expire on their own', async () => {
     const f = process().family(504);
     await startScreening(f);
-    const session = await redis.pTTL(`${prefix}session:504`);
-    const dialog = await redis.pTTL(`${prefix}dialog:504`);
+    const session = await redis.pTTL(keysFor(504).session);
+    const dialog = await redis.pTTL(keysFor(504).dialog);
     expect(dialog).toBeGreaterThan(29 * DAY_MS);
     expect(dialog).toBeLessThanOrEqual(30 * DAY_MS);
     // The session outlives the answers, so an expired dialog can be explained.
@@ -88,7 +91,7 @@ describe('expiry', () => {
     const f = process().family(511, 'kk');
     await startScreening(f);
     await f.press('a:no');
-    await redis.del(`${prefix}dialog:511`); // what the TTL does after 30 days
+    await redis.del(keysFor(511).dialog); // what the TTL does after 30 days
 
     const later = process().family(511, 'kk');
     const texts = sentTexts(await later.say('/start'));
@@ -104,7 +107,7 @@ describe('expiry', () => {
     const f = process().family(512);
     await startScreening(f);
     await f.press('a:no');
-    await redis.del(`${prefix}dialog:512`);
+    await redis.del(keysFor(512).dialog);
     const later = process().family(512);
     const expired = text(later.harness, 'ru', 'notices.expired', { days: 30 });
     await later.send({ sticker: { file_id: 's', file_unique_id: 's', type: 'regular', width: 1, height: 1, is_animated: false, is_video: false } });
@@ -127,7 +130,7 @@ describe('/forget, /help, /restart', () => {
     await f.say('/start school_7');
     await f.press('cs');
     await f.press('a:no');
-    expect(await keysOf(521)).toEqual([`${prefix}dialog:521`, `${prefix}session:521`]);
+    expect(await keysOf(521)).toEqual([keysFor(521).dialog, keysFor(521).session, keysFor(521).updates]);
     const texts = sentTexts(await f.say('/forget'));
     expect(texts).toEqual([text(f.harness, 'kk', 'forget.done')]);
     expect(await keysOf(521)).toEqual([]);
@@ -206,7 +209,7 @@ describe('a change of the screening flow', () => {
     // Told once only.
     const later = sentTexts(await f.say('/help'));
     expect(later.join('\n')).not.toContain(text(h, 'ru', 'notices.migratedSome', { n: 2 }));
-    const stored = JSON.parse((await redis.get(`${prefix}dialog:${chatId}`))!) as { flowVersion: number };
+    const stored = JSON.parse((await redis.get(keysFor(chatId).dialog))!) as { flowVersion: number };
     expect(stored.flowVersion).toBe(SCREENING_FLOW_VERSION);
   });
 

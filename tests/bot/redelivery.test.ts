@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDeps } from '../../src/app.js';
 import { chatRef, createLogger } from '../../src/log.js';
+import { hotPathChatKeys } from '../../src/store/hot-path.js';
 import type { Redis } from '../../src/store/redis.js';
 import { DAY_SECONDS, updateDedupStats } from '../../src/store/update-dedup.js';
 import { BotHarness } from '../helpers/bot-harness.js';
@@ -177,29 +178,33 @@ describe('redelivery across processes (Redis)', () => {
 });
 
 describe('what counts as acting (Redis)', () => {
-  it('the update is recorded as acting before its answer is saved and before its reply is sent', async () => {
+  it('the update is recorded as acting, with its answer, before its reply is sent (src/store/hot-path.ts)', async () => {
     const { h } = processWithLog('redis');
     const chatId = ++chatSeq;
     const f = h.family(chatId);
     await startScreening(f);
     await f.press('a:no');
     const updateId = h.newUpdateId();
-    const seenKey = `${prefix}seen:${updateId}`;
-    const seenAt: Record<string, string | null> = {};
-    // The host's store is private; reach in as the benchmark does, to look at the claim when the answer is saved.
+    const { dialog: dialogKey, updates: updatesKey } = hotPathChatKeys(prefix, 'test-salt', String(chatId));
+    const before = await redis.get(dialogKey);
+    const seenAt: Record<string, unknown> = {};
+    // The host's store is private; reach in as the benchmark does, to look at Redis when the answer is saved.
     const dialogs = (h.deps.host as unknown as { store: { save(...args: unknown[]): Promise<void> } }).store;
     const save = dialogs.save;
     dialogs.save = async (...args: unknown[]) => {
-      seenAt.save ??= await redis.get(seenKey);
+      seenAt.save ??= { same: (await redis.get(dialogKey)) === before, st: await redis.hGet(updatesKey, 'st') };
       return save(...args);
     };
     h.bot.api.config.use(async (prev, method, payload, signal) => {
-      if (method === 'sendMessage') seenAt.sendMessage ??= await redis.get(seenKey);
+      if (method === 'sendMessage') seenAt.sendMessage ??= { same: (await redis.get(dialogKey)) === before, st: await redis.hGet(updatesKey, 'st') };
       return prev(method, payload, signal);
     });
     await f.deliver(f.textUpdate('3'), updateId);
-    expect(seenAt).toEqual({ save: 'sent', sendMessage: 'sent' });
-    expect(await redis.get(seenKey)).toBe('done');
+    // The answer is kept with the update until its first Bot API request, and goes to Redis with the "acted" mark.
+    expect(seenAt).toEqual({ save: { same: true, st: expect.stringMatching(/^run:/) }, sendMessage: { same: false, st: expect.stringMatching(/^sent:/) } });
+    expect(await redis.get(dialogKey)).not.toBe(before);
+    expect(await redis.hGet(updatesKey, 'st')).toBe('done');
+    expect((await factsOf(h, chatId)).household_members).toBe(3);
   });
 
   it('a press that changes nothing (its question was answered already) is still answered only once', async () => {

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDeps } from '../../src/app.js';
 import type { BotDeps } from '../../src/bot/context.js';
 import { createLogger } from '../../src/log.js';
+import { hotPathChatKeys } from '../../src/store/hot-path.js';
 import type { Redis } from '../../src/store/redis.js';
 import { BotHarness } from '../helpers/bot-harness.js';
 import { answerUntil, currentFact, dialogOf, factsOf, netLine, NO_CHILDREN, startScreening, text } from '../helpers/family-dialog.js';
@@ -126,7 +127,7 @@ describe('logs', () => {
     await h.handle({ edited_message: { message_id: 3, date: 0, edit_date: 1, chat: f.chat, from: f.user, text: secrets[4]! } });
     h.telegram.failNext('sendMessage', 400, `Bad Request: can't parse entities in text=${secrets[4]}`);
     await f.say('/help');
-    await redis.set(`${prefix}dialog:${chatId}`, 'not json at all');
+    await redis.set(hotPathChatKeys(prefix, 'salt-for-tests', String(chatId)).dialog, 'not json at all');
     await f.say('/start');
     await f.say('/forget');
 

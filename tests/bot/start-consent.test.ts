@@ -3,6 +3,7 @@
  * what the consent promises, declining, and deep links.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hotPathChatKeys } from '../../src/store/hot-path.js';
 import type { Redis } from '../../src/store/redis.js';
 import { BotHarness } from '../helpers/bot-harness.js';
 import { answerUntil, currentFact, dialogOf, expectEmergencyNumbers, factsOf, sentTexts, startScreening, text } from '../helpers/family-dialog.js';
@@ -120,9 +121,9 @@ describe('consent', () => {
       // Typing after declining records nothing either.
       await f.say('2');
       await f.say('иә');
-      const raw = JSON.parse((await redis.get(`${prefix}dialog:123`))!) as { snapshot: { context: { facts: object } } };
+      const raw = JSON.parse((await redis.get(hotPathChatKeys(prefix, 'test-salt', '123').dialog))!) as { snapshot: { context: { facts: object } } };
       expect(raw.snapshot.context.facts).toEqual({});
-      const session = JSON.parse((await redis.get(`${prefix}session:123`))!) as Record<string, unknown>;
+      const session = JSON.parse((await redis.get(hotPathChatKeys(prefix, 'test-salt', '123').session))!) as Record<string, unknown>;
       expect(session.consentAt).toBeUndefined();
       // "Consent later" still starts the questions.
       await f.press('cs');

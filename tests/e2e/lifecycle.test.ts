@@ -10,6 +10,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { BotProcess } from '../helpers/bot-process.js';
 import { FakeTelegram, freeLoopbackPort } from '../helpers/fake-telegram.js';
+import { hotPathChatKeys } from '../../src/store/hot-path.js';
 import { connectTestRedis, deleteKeysWithPrefix, uniquePrefix } from '../helpers/redis-client.js';
 import { FAKE_TOKEN, LoopbackBotApi, startUpdate } from './fake-bot-api.js';
 
@@ -209,7 +210,7 @@ describe('the process in long-polling mode, stopped mid-screening', () => {
       const facts = async () => {
         const redis = await connectTestRedis();
         try {
-          return (JSON.parse((await redis.get(`${prefix}dialog:${chatId}`)) ?? '{}') as { snapshot: { context: { facts: Record<string, unknown> } } }).snapshot.context.facts;
+          return (JSON.parse((await redis.get(hotPathChatKeys(prefix, 'e2e-life-salt', String(chatId)).dialog)) ?? '{}') as { snapshot: { context: { facts: Record<string, unknown> } } }).snapshot.context.facts;
         } finally {
           await redis.quit();
         }

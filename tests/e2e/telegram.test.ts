@@ -10,6 +10,7 @@ import { randomInt } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it, type TestContext } from 'vitest';
 import { BotProcess } from '../helpers/bot-process.js';
 import { FakeTelegram, freeLoopbackPort, type FamilyChat, type Screen } from '../helpers/fake-telegram.js';
+import { hotPathChatKeys } from '../../src/store/hot-path.js';
 import { connectTestRedis, deleteKeysWithPrefix, uniquePrefix } from '../helpers/redis-client.js';
 import { answerQuestions, factOf, isResult, isSummary, localeFile, type Answer, type Lang } from '../helpers/screening-walk.js';
 
@@ -329,7 +330,7 @@ describe.concurrent('a family over the Telegram emulator', () => {
       const redis = await connectTestRedis();
       let facts: Record<string, unknown>;
       try {
-        const raw = await redis.get(`${s.env.KEY_PREFIX}dialog:${chatId}`);
+        const raw = await redis.get(hotPathChatKeys(s.env.KEY_PREFIX ?? "", 'e2e-test-salt', String(chatId)).dialog);
         facts = (JSON.parse(raw ?? '{}') as { snapshot: { context: { facts: Record<string, unknown> } } }).snapshot.context.facts;
       } finally {
         await redis.quit();

@@ -10,6 +10,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { BotProcess } from '../helpers/bot-process.js';
 import { freeLoopbackPort } from '../helpers/fake-telegram.js';
+import { hotPathChatKeys } from '../../src/store/hot-path.js';
 import { connectTestRedis, deleteKeysWithPrefix, uniquePrefix } from '../helpers/redis-client.js';
 import { localeFile } from '../helpers/screening-walk.js';
 
@@ -115,10 +116,13 @@ async function eventually(check: () => boolean, what: string, timeoutMs = 5_000)
   }
 }
 
+/** Telegram's update ids increase (a chat's older update is dropped as out of order, src/store/hot-path.ts). */
+let lastUpdateId = randomInt(1, 1_000_000_000);
+
 /** A `/start` from a Russian-speaking family, as Telegram posts it to a webhook. */
 function startUpdate(chatId: number): Record<string, unknown> {
   return {
-    update_id: randomInt(1, 1_000_000_000),
+    update_id: ++lastUpdateId,
     message: {
       message_id: 1,
       date: Math.floor(Date.now() / 1000),
@@ -135,7 +139,7 @@ function familyUpdate(chatId: number, body: { text: string } | { data: string; m
   const chat = { id: chatId, type: 'private', first_name: 'Айгуль' };
   const from = { id: chatId, is_bot: false, first_name: 'Айгуль', language_code: 'ru' };
   const date = Math.floor(Date.now() / 1000);
-  const update_id = randomInt(1, 1_000_000_000);
+  const update_id = ++lastUpdateId;
   if ('text' in body) return { update_id, message: { message_id: randomInt(1, 1_000_000), date, chat, from, text: body.text } };
   return { update_id, callback_query: { id: String(randomInt(1, 1_000_000_000)), from, chat_instance: 'ci', data: body.data, message: { message_id: body.messageId, date, chat, text: '' } } };
 }
@@ -276,7 +280,7 @@ describe('npm start in webhook mode', () => {
     const facts = async (chatId: number): Promise<Record<string, unknown>> => {
       const redis = await connectTestRedis();
       try {
-        const raw = await redis.get(`${prefix}dialog:${chatId}`);
+        const raw = await redis.get(hotPathChatKeys(prefix, 'qamqor-dev-salt', String(chatId)).dialog);
         return (JSON.parse(raw ?? '{}') as { snapshot?: { context?: { facts?: Record<string, unknown> } } }).snapshot?.context?.facts ?? {};
       } finally {
         await redis.quit();

@@ -1,25 +1,24 @@
 /**
  * The handoff line on a real Redis, as separate processes would use it: every
  * "operator" or "bot process" has its own connection and its own store instance.
+ * Each test runs on a single Redis and on a three-master Redis Cluster.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { familyRef } from '../../src/handoff/codec.js';
-import { RedisHandoffStore } from '../../src/handoff/redis-store.js';
+import { HASH_TAG, RedisHandoffStore } from '../../src/handoff/redis-store.js';
 import type { CasePatch } from '../../src/handoff/store.js';
 import type { CaseRecord, ClaimResult, RelayEntry } from '../../src/handoff/types.js';
-import type { Redis } from '../../src/store/redis.js';
-import { connectTestRedis, deleteKeysWithPrefix, uniquePrefix } from '../helpers/redis-client.js';
+import { isCluster, type Redis } from '../../src/store/redis.js';
+import { deleteKeysWithPrefix, redisTargets, uniquePrefix } from '../helpers/redis-client.js';
 
 const prefix = uniquePrefix('test:handoff-int');
-let admin: Redis;
+const targets = redisTargets();
 
-beforeAll(async () => {
-  admin = await connectTestRedis();
-});
-afterAll(async () => {
-  await deleteKeysWithPrefix(admin, prefix);
-  admin.destroy();
-});
+/** SCRIPT FLUSH on every node: a restarted Redis (or cluster) has forgotten every script. */
+async function flushScripts(redis: Redis): Promise<void> {
+  if (!isCluster(redis)) return void (await redis.scriptFlush());
+  for (const master of redis.masters) await (await redis.nodeClient(master)).scriptFlush();
+}
 
 const T0 = 1_790_000_000_000;
 
@@ -39,9 +38,19 @@ function waitingCase(i: number): CaseRecord & { chatId: number } {
 
 const claimPatch = (operatorId: number): CasePatch => ({ status: 'claimed', snapshot: { value: 'claimed', operatorId }, fields: { operatorId, enqueuedAt: undefined } });
 
-describe('RedisHandoffStore on a real Redis', () => {
-  it('2 operators × 5,000 cases = 10,000 concurrent claims: exactly one winner per case', async () => {
-    const CASES = 5_000;
+describe.each(targets)('RedisHandoffStore on a real Redis ($kind)', ({ kind, connect: connectTestRedis }) => {
+  let admin: Redis;
+  beforeAll(async () => {
+    admin = await connectTestRedis();
+  });
+  afterAll(async () => {
+    await deleteKeysWithPrefix(admin, prefix);
+    admin.destroy();
+  });
+
+  // Fewer on the cluster: the line is one slot there too, so the size adds time, not coverage.
+  const CASES = kind === 'single' ? 5_000 : 1_000;
+  it(`2 operators × ${CASES.toLocaleString('en')} cases = ${(2 * CASES).toLocaleString('en')} concurrent claims: exactly one winner per case`, async () => {
     const OPERATORS = [101, 202];
     const keyPrefix = `${prefix}claims:`;
     const setup = new RedisHandoffStore(admin, { prefix: keyPrefix });
@@ -146,14 +155,14 @@ describe('RedisHandoffStore on a real Redis', () => {
   it('keeps working after Redis forgets its scripts, and gives personal keys a TTL', async () => {
     const keyPrefix = `${prefix}ttl:`;
     const store = new RedisHandoffStore(admin, { prefix: keyPrefix, ttlSeconds: 3_600, salt: 'a-test-secret' });
-    await admin.scriptFlush();
+    await flushScripts(admin);
     const rec = waitingCase(1);
     expect(await store.create(rec, { type: 'created', by: 'family', at: T0 })).toBe(true);
     await store.keepPending(rec.id, { key: 'up:1', caseId: rec.id, direction: 'to_operators', fromChatId: rec.chatId, messageId: 1 });
     await store.keepCopy(rec.id, 77);
     const ref = familyRef('a-test-secret', rec.chatId);
     for (const key of [`case:${rec.id}`, `case:${rec.id}:audit`, `case:${rec.id}:pending`, `case:${rec.id}:copies`, `family:${ref}`, `family:${ref}:cases`]) {
-      const ttl = await admin.ttl(keyPrefix + key);
+      const ttl = await admin.ttl(`${keyPrefix}${HASH_TAG}:${key}`);
       expect(ttl, key).toBeGreaterThan(3_500);
       expect(ttl, key).toBeLessThanOrEqual(3_600);
     }

@@ -1,26 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MemoryHandoffStore } from '../../src/handoff/memory-store.js';
 import { RedisHandoffStore } from '../../src/handoff/redis-store.js';
 import type { CasePatch, HandoffStore } from '../../src/handoff/store.js';
 import type { AuditEvent, CaseRecord, RelayEntry } from '../../src/handoff/types.js';
-import type { Redis } from '../../src/store/redis.js';
-import { connectTestRedis, deleteKeysWithPrefix, uniquePrefix } from '../helpers/redis-client.js';
+import { redisConnections, uniquePrefix } from '../helpers/redis-client.js';
 
 const prefix = uniquePrefix('test:handoff');
-let redis: Redis;
-
-beforeAll(async () => {
-  redis = await connectTestRedis();
-});
-afterAll(async () => {
-  await deleteKeysWithPrefix(redis, prefix);
-  redis.destroy();
-});
 
 const twins: { name: string; make: () => HandoffStore }[] = [
   { name: 'memory', make: () => new MemoryHandoffStore() },
   // A fresh prefix per store: each test starts with an empty line, timers and stats.
-  { name: 'redis', make: () => new RedisHandoffStore(redis, { prefix: `${prefix}${++storeSeq}:` }) },
+  // On a single Redis and on a three-master cluster (the store's keys share one hash tag).
+  ...redisConnections(prefix).map(({ kind, redis }) => ({ name: `redis (${kind})`, make: () => new RedisHandoffStore(redis(), { prefix: `${prefix}${++storeSeq}:` }) })),
 ];
 let storeSeq = 0;
 

@@ -6,7 +6,7 @@
  * stores, and build a second harness on the same prefix for "after a restart".
  */
 import type { Update } from 'grammy/types';
-import { createDeps } from '../../src/app.js';
+import { createDeps, type ReferralOptions } from '../../src/app.js';
 import { FAKE_BOT_INFO, type ApiCall } from '../../src/bot/in-process-api.js';
 import { WorkingHours } from '../../src/handoff/hours.js';
 import { MemoryHandoffStore } from '../../src/handoff/memory-store.js';
@@ -54,6 +54,8 @@ export interface HandoffHarnessOptions {
   adminIds?: number[];
   firstResponseMinutes?: number;
   nextResponseMinutes?: number;
+  /** Referrals to social workers (tests/referral/bot-*.test.ts). */
+  referrals?: ReferralOptions;
 }
 
 /** Every log line, parsed (pino JSON). */
@@ -77,6 +79,7 @@ export class HandoffHarness {
       log,
       logSalt: LOG_SALT,
       today: () => '2026-11-16',
+      referrals: opts.referrals,
       handoff: {
         config: {
           groupId: GROUP,

@@ -1,25 +1,17 @@
-/** The parameters store, in memory and in a real Redis: the same behaviour from both (src/params). */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+/** The parameters store, in memory, in a real Redis and on a Redis Cluster: the same behaviour from all (src/params). */
+import { describe, expect, it } from 'vitest';
 import { MemoryParamsStore } from '../../src/params/memory-store.js';
-import { RedisParamsStore } from '../../src/params/redis-store.js';
+import { HASH_TAG, RedisParamsStore } from '../../src/params/redis-store.js';
 import { asParams, type ParamChange, type ParamsStore } from '../../src/params/store.js';
-import type { Redis } from '../../src/store/redis.js';
-import { connectTestRedis, deleteKeysWithPrefix, uniquePrefix } from '../helpers/redis-client.js';
+import { redisConnections, uniquePrefix } from '../helpers/redis-client.js';
 
 const prefix = uniquePrefix('test:params');
-let redis: Redis;
-beforeAll(async () => {
-  redis = await connectTestRedis();
-});
-afterAll(async () => {
-  await deleteKeysWithPrefix(redis, prefix);
-  redis.destroy();
-});
+const targets = redisConnections(prefix);
 
 let seq = 0;
 const twins: { name: string; make: () => ParamsStore }[] = [
   { name: 'memory', make: () => new MemoryParamsStore() },
-  { name: 'redis', make: () => new RedisParamsStore(redis, { prefix: `${prefix}${++seq}:` }) },
+  ...targets.map(({ kind, redis }) => ({ name: `redis (${kind})`, make: () => new RedisParamsStore(redis(), { prefix: `${prefix}${++seq}:` }) })),
 ];
 
 const ADMIN = 7200;
@@ -86,18 +78,21 @@ describe('expiry of a proposed change', () => {
     expect(await store.take(token, ADMIN)).toBeUndefined();
   });
 
-  it('redis: the waiting change carries its TTL', async () => {
-    const store = new RedisParamsStore(redis, { prefix: `${prefix}ttl:` });
+});
+
+describe.each(targets)('redis parameters store ($kind)', ({ kind, redis }) => {
+  it('the waiting change carries its TTL', async () => {
+    const store = new RedisParamsStore(redis(), { prefix: `${prefix}${kind}:ttl:` });
     const token = await store.propose({ ...change(), proposedBy: ADMIN }, 900);
-    const ttl = await redis.ttl(`${prefix}ttl:pending:${token}`);
+    const ttl = await redis().ttl(`${prefix}${kind}:ttl:${HASH_TAG}:pending:${token}`);
     expect(ttl).toBeGreaterThan(800);
     expect(ttl).toBeLessThanOrEqual(900);
   });
 
-  it('redis: an unreadable stored value is skipped, not a crash', async () => {
-    const store = new RedisParamsStore(redis, { prefix: `${prefix}bad:` });
+  it('an unreadable stored value is skipped, not a crash', async () => {
+    const store = new RedisParamsStore(redis(), { prefix: `${prefix}${kind}:bad:` });
     await store.set(change(), ADMIN, 1);
-    await redis.hSet(`${prefix}bad:values`, 'poverty_line_kzt|almaty|2026-01-01', '{not json');
+    await redis().hSet(`${prefix}${kind}:bad:${HASH_TAG}:values`, 'poverty_line_kzt|almaty|2026-01-01', '{not json');
     expect((await store.values()).map((v) => v.region)).toEqual(['astana']);
   });
 });

@@ -109,7 +109,8 @@ describe.each(WHO)('authorization: %s', (who) => {
         expect(lines.length).toBeGreaterThan(0);
         for (const l of lines) {
           expect(l.user).toMatch(/^[0-9a-f]{12}$/);
-          expect(JSON.stringify(l)).not.toContain(String(ID[who]));
+          const { time: _time, ...logged } = l; // the timestamp's digits may contain an id by chance
+          expect(JSON.stringify(logged)).not.toContain(String(ID[who]));
         }
       }
       return;

@@ -1,31 +1,22 @@
 /**
- * The relay outbox's consumer group, on both twins (real Redis, memory): the
+ * The relay outbox's consumer group, on every twin (memory, a real Redis, a Redis Cluster): the
  * resend never takes what a live sender holds, a dead sender's relay is taken
  * again after the idle time, two resenders never take the same relay, and a
  * relay given up leaves the outbox for the dead letters.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MemoryHandoffStore } from '../../src/handoff/memory-store.js';
 import { RedisHandoffStore } from '../../src/handoff/redis-store.js';
 import type { HandoffStore } from '../../src/handoff/store.js';
 import type { RelayEntry } from '../../src/handoff/types.js';
-import type { Redis } from '../../src/store/redis.js';
-import { connectTestRedis, deleteKeysWithPrefix, uniquePrefix } from '../helpers/redis-client.js';
+import { redisConnections, uniquePrefix } from '../helpers/redis-client.js';
 
 const root = uniquePrefix('test:outbox');
-let redis: Redis;
 let seq = 0;
-beforeAll(async () => {
-  redis = await connectTestRedis();
-});
-afterAll(async () => {
-  await deleteKeysWithPrefix(redis, root);
-  redis.destroy();
-});
 
 const twins: { name: string; make: () => HandoffStore }[] = [
   { name: 'memory', make: () => new MemoryHandoffStore() },
-  { name: 'redis', make: () => new RedisHandoffStore(redis, { prefix: `${root}${++seq}:` }) },
+  ...redisConnections(root).map(({ kind, redis }) => ({ name: `redis (${kind})`, make: () => new RedisHandoffStore(redis(), { prefix: `${root}${++seq}:` }) })),
 ];
 
 const relay = (key: string): RelayEntry => ({ key, caseId: 'C00001', direction: 'to_operators', fromChatId: 500_000_001, messageId: 10, topicId: 77 });

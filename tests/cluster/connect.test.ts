@@ -1,0 +1,66 @@
+/** REDIS_URL or REDIS_CLUSTER_URLS: the setting is checked at start, and the bot connects to either. */
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ConfigError, readConfig } from '../../src/config.js';
+import { connectConfigured, isCluster } from '../../src/store/redis.js';
+import { startTestCluster, type TestRedisCluster } from '../helpers/redis-cluster.js';
+
+const TOKEN = '123456789:AAEabcdefghijklmnopqrstuvwxyz012345';
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    readConfig({ BOT_TOKEN: TOKEN, ...env });
+    return [];
+  } catch (error) {
+    if (error instanceof ConfigError) return error.lines;
+    throw error;
+  }
+}
+
+describe('the Redis settings', () => {
+  it('take a comma-separated list of cluster nodes', () => {
+    const config = readConfig({ BOT_TOKEN: TOKEN, REDIS_CLUSTER_URLS: ' redis://10.0.0.1:6379, redis://10.0.0.2:6379 ', REDIS_PASSWORD: 'secret' });
+    expect(config.REDIS_CLUSTER_URLS).toEqual(['redis://10.0.0.1:6379', 'redis://10.0.0.2:6379']);
+    expect(config.REDIS_PASSWORD).toBe('secret');
+  });
+
+  it('refuse a list that is not URLs, and one Redis and a cluster at once', () => {
+    expect(problems({ REDIS_CLUSTER_URLS: '10.0.0.1:6379,10.0.0.2:6379' })).toEqual([expect.stringMatching(/^REDIS_CLUSTER_URLS: expected redis:\/\/host:port URLs/)]);
+    expect(problems({ REDIS_URL: 'redis://a:6379', REDIS_CLUSTER_URLS: 'redis://b:6379' })).toEqual([expect.stringMatching(/^REDIS_CLUSTER_URLS: cannot be set together with REDIS_URL/)]);
+  });
+
+  it('in production, a cluster is as good as one Redis', () => {
+    const production = { NODE_ENV: 'production', LOG_SALT: 'a-real-salt-123' };
+    expect(problems(production)).toEqual([expect.stringMatching(/^REDIS_URL: is required in production/)]);
+    expect(problems({ ...production, REDIS_CLUSTER_URLS: 'redis://b:6379' })).toEqual([]);
+  });
+});
+
+describe('connecting', () => {
+  let cluster: TestRedisCluster;
+  beforeAll(async () => {
+    cluster = await startTestCluster();
+  });
+  afterAll(async () => {
+    await cluster.stop();
+  });
+
+  it('to a cluster through its nodes, and to one Redis, with the scripts on both; a closed cluster says "end" like a client', async () => {
+    const viaCluster = await connectConfigured({ REDIS_CLUSTER_URLS: cluster.urls.slice(0, 1) });
+    const single = await connectConfigured({ REDIS_URL: inject('redisUrl') });
+    expect(viaCluster && isCluster(viaCluster)).toBe(true);
+    expect(single && isCluster(single)).toBe(false);
+    for (const redis of [viaCluster!, single!]) {
+      // A registered script, by name; on the cluster it goes to the node of its key, whichever the root URL named.
+      expect(await redis.handoffAnnounce(['test:connect:{x}:announced'], ['1000', '60000'])).toBe(1);
+      await redis.del('test:connect:{x}:announced');
+    }
+    const ended = new Promise<void>((resolve) => viaCluster!.once('end', () => resolve()));
+    await viaCluster!.close();
+    await ended;
+    single!.destroy();
+  });
+
+  it('to nothing when neither is set (the memory twins, development only)', async () => {
+    expect(await connectConfigured({})).toBeUndefined();
+  });
+});
