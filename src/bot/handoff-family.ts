@@ -6,6 +6,7 @@
  */
 import { Composer, InlineKeyboard } from 'grammy';
 import { evaluate } from '../engine/evaluate.js';
+import { receivedBenefits } from '../engine/facts.js';
 import type { WeekHours } from '../handoff/hours.js';
 import type { CaseRecord, CaseSummary } from '../handoff/types.js';
 import type { T } from '../i18n/i18n.js';
@@ -57,6 +58,8 @@ async function shareable(ctx: BotContext): Promise<{ summary: CaseSummary; regio
     rulesVersion: result.rulesVersion,
     grounds: result.grounds.map((g) => ({ id: g.id, status: g.status })),
     benefits: result.benefits.map((b) => ({ id: b.id, status: b.status })),
+    services: result.services.map((x) => x.id),
+    receives: receivedBenefits(facts),
     urgent: result.urgent,
   };
   const region = typeof facts.region === 'string' && facts.region !== 'unknown' ? facts.region : undefined;

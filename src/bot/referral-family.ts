@@ -10,12 +10,13 @@
  * session, and the consent button carries a fingerprint of the packet they saw,
  * so a packet that changed meanwhile is shown again instead of sent.
  */
-import { admissionRoutesOf } from '../referral/admission.js';
 import { Composer, InlineKeyboard } from 'grammy';
 import { evaluate } from '../engine/evaluate.js';
+import { receivedBenefits } from '../engine/facts.js';
 import type { Catalogue, Lang } from '../engine/types.js';
 import type { CaseRecord } from '../handoff/types.js';
 import type { T } from '../i18n/i18n.js';
+import { admissionRoutesOf } from '../referral/admission.js';
 import type { ScreeningSnapshot } from '../runtime/dialog-host.js';
 import { OPEN_STATUSES, PROFILES, type Profile, type ReferralPacket, type Route, type WorkerLang } from '../referral/types.js';
 import { encode } from './callback-data.js';
@@ -52,10 +53,9 @@ function screeningPart(catalogue: Catalogue, snapshot: ScreeningSnapshot): Pick<
     ...result.benefits.filter((b) => b.status !== 'not_indicated').map((b) => ({ kind: 'benefit' as const, id: b.id, status: b.status })),
     ...result.services.map((s) => ({ kind: 'service' as const, id: s.id, status: 'indicated' as const })),
   ];
-  const receiving = ctx.facts.already_receiving;
   return {
     result: items,
-    receives: Array.isArray(receiving) ? receiving.filter((x): x is string => typeof x === 'string') : [],
+    receives: receivedBenefits(ctx.facts),
     urgent: ctx.urgent || result.urgent,
     admissionRoutes: admissionRoutesOf(catalogue, result.grounds),
   };
@@ -88,6 +88,7 @@ export function operatorPacket(catalogue: Catalogue, rec: CaseRecord, profile: P
     ? [
         ...summary.grounds.filter((g) => g.status !== 'not_indicated').map((g) => ({ kind: 'ground' as const, id: g.id, status: g.status })),
         ...summary.benefits.filter((b) => b.status !== 'not_indicated').map((b) => ({ kind: 'benefit' as const, id: b.id, status: b.status })),
+        ...(summary.services ?? []).map((id) => ({ kind: 'service' as const, id, status: 'indicated' as const })),
       ]
     : [];
   return {
@@ -97,7 +98,7 @@ export function operatorPacket(catalogue: Catalogue, rec: CaseRecord, profile: P
     urgent: rec.urgent || profile === 'violence',
     profile,
     result,
-    receives: [],
+    receives: summary?.receives ?? [],
     contact: rec.callbackPhone ? { kind: 'phone', phone: rec.callbackPhone } : { kind: 'telegram' },
     ...(note ? { note } : {}),
     admissionRoutes: admissionRoutesOf(catalogue, summary?.grounds ?? []),

@@ -162,3 +162,9 @@ export function listIds(def: FactDef, catalogue: Catalogue): string[] {
   const of = def.of === 'service' ? catalogue.services : def.of === 'topic' ? catalogue.topics : catalogue.benefits;
   return of.map((x) => x.id);
 }
+
+/** The benefits the family said they already receive (the `already_receiving` list), for a case summary or a referral packet. */
+export function receivedBenefits(facts: Facts): string[] {
+  const list = facts.already_receiving;
+  return Array.isArray(list) ? list.filter((x): x is string => typeof x === 'string') : [];
+}

@@ -25,6 +25,10 @@ export interface CaseSummary {
   rulesVersion: string;
   grounds: { id: string; status: Status }[];
   benefits: { id: string; status: Status }[];
+  /** Service types the answers point to (absent in cases shared before they were recorded). */
+  services?: string[];
+  /** Benefit ids the family said they already receive (absent in cases shared before they were recorded). */
+  receives?: string[];
   urgent: boolean;
 }
 

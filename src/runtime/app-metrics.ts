@@ -1,5 +1,5 @@
 /**
- * What /metrics shows: updates handled and dropped as duplicates, handler
+ * What /metrics shows: updates handled, dropped as duplicates and out of order, handler
  * errors, Telegram retries and failures by method, the waiting line of cases and
  * how long cases waited, SLA breaches, relay deliveries, the update inbox and the
  * relay outbox backlogs, dead letters, and the time each update took.
@@ -22,6 +22,9 @@ export function createMetrics({ inbox, handoff }: MetricsSources): MetricsRegist
       [{ found: 'sent' }, updateDedupStats.dropped.sent],
       [{ found: 'done' }, updateDedupStats.dropped.done],
     ], ['found']),
+  );
+  registry.add(
+    new Collected('qamqor_updates_out_of_order_total', 'Updates dropped because a later update of the same chat was already applied (across processes)', 'counter', () => updateDedupStats.outOfOrder),
   );
   registry.add(runtimeMetrics.handlerErrors);
   registry.add(runtimeMetrics.telegramFailures);

@@ -37,3 +37,28 @@ describe('admission routes on a referral', () => {
     }
   });
 });
+
+describe("an operator's referral packet, from the summary the family shared", () => {
+  it('carries what the answers suggest (services too), what the family already receives, and the admission routes', async () => {
+    const { operatorPacket } = await import('../../src/bot/referral-family.js');
+    const result = evaluate(readFacts({ children: 1, child_orphan: 'yes', already_receiving: ['child_benefit'] }, catalogue), catalogue, '2026-11-16');
+    const summary = {
+      rulesVersion: result.rulesVersion,
+      grounds: result.grounds.map((g) => ({ id: g.id, status: g.status })),
+      benefits: result.benefits.map((b) => ({ id: b.id, status: b.status })),
+      services: result.services.map((s) => s.id),
+      receives: ['child_benefit'],
+      urgent: result.urgent,
+    };
+    const rec = { id: 'K7QX2', lang: 'ru', region: 'astana', urgent: false, status: 'claimed', version: 3, summary } as unknown as import('../../src/handoff/types.js').CaseRecord;
+    const packet = operatorPacket(catalogue, rec, 'children_family', 'просит визит')!;
+    expect(packet.receives).toEqual(['child_benefit']);
+    expect(packet.result).toContainEqual({ kind: 'ground', id: 'orphanhood', status: 'indicated' });
+    expect(packet.result.filter((r) => r.kind === 'service').map((r) => r.id)).toEqual(summary.services);
+    expect(summary.services.length).toBeGreaterThan(0);
+    expect(packet.admissionRoutes).toEqual(['akimat_decision', 'guardianship_referral', 'own_application']);
+    // A case shared before services and receipts were recorded still makes a packet.
+    const older = operatorPacket(catalogue, { ...rec, summary: { ...summary, services: undefined, receives: undefined } }, 'children_family', undefined)!;
+    expect(older.receives).toEqual([]);
+  });
+});
