@@ -14,7 +14,7 @@
  *   any state ──TALK────▶ talk   ──RESUME──▶ where the family was
  */
 import { assign, setup } from 'xstate';
-import { evaluate } from '../../src/engine/evaluate.js';
+import { evaluate, isEmergency } from '../../src/engine/evaluate.js';
 import { crossCheck, normaliseValue } from '../../src/engine/facts.js';
 import { nextScreen } from '../../src/engine/together.js';
 import type { Catalogue, Facts, FactValue } from '../../src/engine/types.js';
@@ -92,7 +92,7 @@ export function createScreeningMachine(catalogue: Catalogue) {
     return def!.type === 'list' || crossCheck({ ...ctx.facts, [def!.id]: normalised }).length === 0;
   };
   const isList = (fact: string | null) => (fact ? defs.get(fact)?.type === 'list' : false);
-  const emergency = (facts: Facts, date: string) => evaluate(facts, catalogue, date).emergency;
+  const emergency = (facts: Facts, date: string) => isEmergency(facts, catalogue, date);
   /** Questions answered "don't know" whose answer could still change a result. */
   const unsettled = (ctx: ScreeningContext) => evaluate(ctx.facts, catalogue, ctx.date).missing.filter((f) => ctx.facts[f] === 'unknown');
   /** What the answers about to be recorded say about safety: nothing, an emergency, or a disclosure. */

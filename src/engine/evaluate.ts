@@ -4,7 +4,7 @@
  */
 import { evaluateCondition, missingOf, readFact, type EvalContext } from './conditions.js';
 import { topicClosed } from './topics.js';
-import type { Catalogue, FactDef, Facts, Reason, Result, Rule, RuleResult, ServiceResult, Status } from './types.js';
+import type { Catalogue, Condition, FactDef, Facts, Reason, Result, Rule, RuleResult, ServiceResult, Status } from './types.js';
 
 const STATUS = { T: 'indicated', F: 'not_indicated', U: 'needs_info' } as const satisfies Record<string, Status>;
 
@@ -32,6 +32,24 @@ function evaluateIn(ctx: EvalContext): Result {
     services: suggestServices(grounds, facts, catalogue),
     missing: inFactOrder(catalogue, [...grounds, ...benefits].flatMap((r) => r.missing ?? [])),
   };
+}
+
+/**
+ * Whether the answers make it an emergency (SPEC §7). The dialog asks this of every
+ * answer, twice (before and after): the flag's own condition is enough unless it
+ * refers to grounds or benefits, which only a whole evaluation knows.
+ */
+export function isEmergency(facts: Facts, catalogue: Catalogue, date: string): boolean {
+  const flag = catalogue.safety.emergency;
+  if (refersToRules(flag)) return evaluate(facts, catalogue, date).emergency;
+  return evaluateCondition(flag, context(facts, catalogue, date)).truth === 'T';
+}
+
+function refersToRules(cond: Condition): boolean {
+  if ('all' in cond) return cond.all.some(refersToRules);
+  if ('any' in cond) return cond.any.some(refersToRules);
+  if ('not' in cond) return refersToRules(cond.not);
+  return 'ground' in cond || 'benefit' in cond || 'anyGround' in cond;
 }
 
 /** Fact definitions by id, built once per catalogue. */
@@ -100,6 +118,18 @@ function inFactOrder(catalogue: Catalogue, ids: string[]): string[] {
  * `already_receiving` when some benefit is still in play.
  */
 export function nextQuestions(facts: Facts, catalogue: Catalogue, date: string): string[] {
+  // The dialog picks the next screen and then counts what is left from the same answers: work it out once.
+  const memo = askedOf.get(facts);
+  if (memo && memo.catalogue === catalogue && memo.date === date) return [...memo.ids];
+  const ids = questionsWorthAsking(facts, catalogue, date);
+  askedOf.set(facts, { catalogue, date, ids });
+  return [...ids];
+}
+
+/** nextQuestions by answers object: the dialog never changes an answers object, it makes a new one. */
+const askedOf = new WeakMap<Facts, { catalogue: Catalogue; date: string; ids: string[] }>();
+
+function questionsWorthAsking(facts: Facts, catalogue: Catalogue, date: string): string[] {
   const ctx = context(facts, catalogue, date);
   const result = evaluateIn(ctx);
   const wanted = new Set(result.missing);

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { evaluate } from '../../src/engine/evaluate.js';
+import { evaluate, isEmergency, nextQuestions } from '../../src/engine/evaluate.js';
 import { readFacts } from '../../src/engine/facts.js';
 import type { Catalogue, Facts, FactValue, RuleResult } from '../../src/engine/types.js';
 import { astanaLine, catalogue, withParams } from '../helpers/catalogue.js';
@@ -53,6 +53,22 @@ describe.each(catalogues)('engine properties (%s)', (_name, cat) => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it("the dialog's shortcuts agree with the whole evaluation: isEmergency, and nextQuestions asked twice of the same answers", () => {
+    fc.assert(
+      fc.property(factsArb(cat), (raw) => {
+        const facts = readFacts(raw, cat);
+        expect(isEmergency(facts, cat, DATE)).toBe(evaluate(facts, cat, DATE).emergency);
+        const first = nextQuestions(facts, cat, DATE);
+        first.push('changed by the caller'); // each caller gets its own list
+        expect(nextQuestions(facts, cat, DATE)).toEqual(nextQuestions({ ...facts }, cat, DATE));
+        expect(nextQuestions(facts, cat, '2000-01-01')).toEqual(nextQuestions({ ...facts }, cat, '2000-01-01'));
+      }),
+      { numRuns: 300 },
+    );
+    const danger = readFacts({ in_danger_now: 'yes' }, cat);
+    expect(isEmergency(danger, cat, DATE)).toBe(true);
   });
 
   it('changing a yes/no fact to "yes" never takes an indicated ground away', () => {
