@@ -84,6 +84,18 @@ interface Slot {
   readonly raw: string | undefined;
   op: '-' | 's' | 'd';
   json?: string;
+  /** The JSON the acted mark already wrote: the commit need not send it again. */
+  actedJson?: string;
+}
+
+/**
+ * The op and JSON the commit sends for a slot: none when the acted mark already wrote
+ * this very JSON (it is most of the bytes of an update). A delete is always sent: it
+ * costs nothing and the commit reads "both deleted" as /forget.
+ */
+function commitWire(slot: Slot): [op: Slot['op'], json: string] {
+  if (slot.op === 's' && slot.actedJson === slot.json) return ['-', ''];
+  return [slot.op, slot.json ?? ''];
 }
 
 /** What begin read for an update in hand, and what the update wrote. */
@@ -219,11 +231,21 @@ export class RedisHotPath implements UpdateDedup {
     cache.acted = true;
     const { session, dialog } = cache;
     const args = [token, session.op, session.json ?? '', String(this.options.sessionTtlSeconds), dialog.op, dialog.json ?? '', String(this.options.dialogTtlSeconds)];
+    for (const slot of [session, dialog]) slot.actedJson = slot.op === 's' ? slot.json : undefined;
+    const forgetActed = () => {
+      session.actedJson = undefined;
+      dialog.actedJson = undefined;
+    };
     cache.sent = this.redis.hotPathActed(this.writeKeys(scope), args).then(
       (held) => {
-        if (held !== 1) this.options.onLeaseProblem?.(new Error('Chat lock lease was lost before the update acted'));
+        if (held === 1) return;
+        forgetActed();
+        this.options.onLeaseProblem?.(new Error('Chat lock lease was lost before the update acted'));
       },
-      (error: unknown) => this.options.onLeaseProblem?.(asError(error)),
+      (error: unknown) => {
+        forgetActed(); // not known to be written: the commit sends it all
+        this.options.onLeaseProblem?.(asError(error));
+      },
     );
     // node-redis writes on setImmediate: one turn later the mark is on the socket, ahead of the request.
     return new Promise((resolve) => setImmediate(resolve));
@@ -239,18 +261,9 @@ export class RedisHotPath implements UpdateDedup {
 
   private async commit(scope: Scope, token: string, cache: UpdateCache, done: boolean): Promise<void> {
     const scriptKeys = this.writeKeys(scope);
-    const { session, dialog } = cache;
-    const args = [
-      token,
-      done ? 'done' : 'abandon',
-      String(this.updatesTtl),
-      session.op,
-      session.json ?? '',
-      String(this.options.sessionTtlSeconds),
-      dialog.op,
-      dialog.json ?? '',
-      String(this.options.dialogTtlSeconds),
-    ];
+    const [sessionOp, sessionJson] = commitWire(cache.session);
+    const [dialogOp, dialogJson] = commitWire(cache.dialog);
+    const args = [token, done ? 'done' : 'abandon', String(this.updatesTtl), sessionOp, sessionJson, String(this.options.sessionTtlSeconds), dialogOp, dialogJson, String(this.options.dialogTtlSeconds)];
     const held = await this.redis.hotPathCommit(scriptKeys, args);
     if (held !== 1) this.options.onLeaseProblem?.(new Error('Chat lock lease was lost before the commit; the update’s writes were dropped'));
   }

@@ -106,6 +106,71 @@ describe('an ordinary update', () => {
   });
 });
 
+describe('the commit sends only what the acted mark did not write', () => {
+  type Scripted = { hotPathCommit: (keys: string[], args: string[]) => Promise<unknown>; hotPathActed: (keys: string[], args: string[]) => Promise<unknown> };
+  /** The commit's session and dialog (op, JSON) as sent, for updates run through `fn`. */
+  async function commitsOf(fn: (client: Scripted) => Promise<void>): Promise<string[][]> {
+    const client = redis as unknown as Scripted;
+    const commit = client.hotPathCommit;
+    const sent: string[][] = [];
+    client.hotPathCommit = (keys, args) => (sent.push([args[3]!, args[4]!, args[6]!, args[7]!]), commit.call(client, keys, args));
+    try {
+      await fn(client);
+    } finally {
+      client.hotPathCommit = commit;
+    }
+    return sent;
+  }
+
+  it('the same JSON again is not sent; a change after the reply left is, and a delete always is', async () => {
+    const hot = new RedisHotPath(redis, { prefix, keySalt: SALT, sessionTtlSeconds: 600, dialogTtlSeconds: 600 });
+    const chat = String(++chatSeq);
+    const sessions = hot.sessions<{ n: number }>();
+    const sent = await commitsOf(async () => {
+      await hot.once(1, `chat:${chat}`, async (claim) => {
+        await sessions.write(chat, { n: 1 });
+        await claim.commit(); // the reply leaves: the acted mark writes {n: 1}
+        await sessions.write(chat, { n: 1 }); // grammY writes the session back, unchanged
+      });
+      await hot.once(2, `chat:${chat}`, async (claim) => {
+        await sessions.write(chat, { n: 2 });
+        await claim.commit();
+        await sessions.write(chat, { n: 3 }); // changed after the reply left
+      });
+      await hot.once(3, `chat:${chat}`, async (claim) => {
+        await sessions.delete(chat);
+        await claim.commit();
+      });
+    });
+    expect(sent).toEqual([
+      ['-', '', '-', ''],
+      ['s', '{"n":3}', '-', ''],
+      ['d', '', '-', ''],
+    ]);
+    expect(await sessions.read(chat)).toBeUndefined();
+  });
+
+  it('when the acted mark failed, the commit sends everything', async () => {
+    const hot = new RedisHotPath(redis, { prefix, keySalt: SALT, sessionTtlSeconds: 600, dialogTtlSeconds: 600, onLeaseProblem: () => {} });
+    const chat = String(++chatSeq);
+    const sessions = hot.sessions<{ n: number }>();
+    const sent = await commitsOf(async (client) => {
+      const acted = client.hotPathActed;
+      client.hotPathActed = () => Promise.reject(new Error('connection reset'));
+      try {
+        await hot.once(1, `chat:${chat}`, async (claim) => {
+          await sessions.write(chat, { n: 7 });
+          await claim.commit();
+        });
+      } finally {
+        client.hotPathActed = acted;
+      }
+    });
+    expect(sent).toEqual([['s', '{"n":7}', '-', '']]);
+    expect(await sessions.read(chat)).toEqual({ n: 7 });
+  });
+});
+
 describe('the commit is fenced by the lock token', () => {
   it('a holder whose lease was taken over writes nothing and says so', async () => {
     const problems: Error[] = [];
