@@ -6,6 +6,7 @@
  */
 import { createActor, type SnapshotFrom } from 'xstate';
 import { migrateAnswers } from '../../flows/screening/migrate.js';
+import { packSnapshot, unpackSnapshot } from '../../flows/screening/pack.js';
 import {
   createScreeningMachine,
   SCREENING_FLOW,
@@ -66,10 +67,10 @@ export class DialogHost {
     const notice: HostNotice = {};
     let actor;
     if (record && record.flow === SCREENING_FLOW && record.flowVersion === SCREENING_FLOW_VERSION) {
-      actor = createActor(this.machine, { snapshot: record.snapshot as ScreeningSnapshot, input: { date: this.today() } });
+      actor = createActor(this.machine, { snapshot: unpackSnapshot(record.snapshot) as ScreeningSnapshot, input: { date: this.today() } });
     } else if (record) {
       // Written by another version of the flow: keep what answers we can and restart the questions from there.
-      const migrated = migrateAnswers(record.snapshot, this.catalogue);
+      const migrated = migrateAnswers(unpackSnapshot(record.snapshot), this.catalogue);
       notice.migrated = { dropped: migrated.dropped };
       actor = createActor(this.machine, { input: { date: migrated.date ?? this.today(), facts: migrated.facts } });
       actor.start();
@@ -87,7 +88,7 @@ export class DialogHost {
     // A chat that only looked is not stored: nothing of a family is kept before they act, and an
     // expired dialog stays missing until they start again, so they can be told it expired.
     if (!unchanged || notice.migrated) {
-      await this.store.save(chatKey, { flow: SCREENING_FLOW, flowVersion: SCREENING_FLOW_VERSION, snapshot: persisted, updatedAt: Date.now() });
+      await this.store.save(chatKey, { flow: SCREENING_FLOW, flowVersion: SCREENING_FLOW_VERSION, snapshot: packSnapshot(persisted), updatedAt: Date.now() });
     }
     return { snapshot, unchanged, notice, fresh: !record };
   }
