@@ -5,6 +5,8 @@
  * tests). Needs Redis: REDIS_URL, or a throwaway redis-server on loopback.
  *
  *   BENCH_SLOTS=100  families in flight per implementation (× 3 generations)
+ *
+ * Then the scale part (bench/scale.ts): 1, 2 and 4 bot processes in webhook mode.
  */
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -20,6 +22,7 @@ import { measurePhases, PHASES, type PhaseMeans } from './phases.js';
 import { BENCH_SALT, captureQuestionnaire, createQamqor } from './qamqor.js';
 import { CommandCounter } from './round-trips.js';
 import { measureFloor, type Floor } from './floor.js';
+import { scaleBench } from './scale.js';
 import { mulberry32, schedule } from './schedule.js';
 
 const ANSWERS = 30;
@@ -268,3 +271,5 @@ function positiveInt(raw: string | undefined, fallback: number): number {
 }
 
 await main();
+// Many webhook processes, measured from a separate load process (bench/scale.ts): its own Redis, after the rest.
+await scaleBench();
