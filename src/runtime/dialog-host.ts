@@ -82,12 +82,12 @@ export class DialogHost {
     const before = actor.getSnapshot();
     if (event) actor.send(event);
     const snapshot = actor.getSnapshot();
-    const persisted = actor.getPersistedSnapshot(); // before stop(), which would mark it stopped
-    actor.stop();
     const unchanged = snapshot === before;
     // A chat that only looked is not stored: nothing of a family is kept before they act, and an
     // expired dialog stays missing until they start again, so they can be told it expired.
-    if (!unchanged || notice.migrated) {
+    const persisted = !unchanged || notice.migrated ? actor.getPersistedSnapshot() : undefined; // before stop(), which would mark it stopped
+    actor.stop();
+    if (persisted) {
       await this.store.save(chatKey, { flow: SCREENING_FLOW, flowVersion: SCREENING_FLOW_VERSION, snapshot: packSnapshot(persisted), updatedAt: Date.now() });
     }
     return { snapshot, unchanged, notice, fresh: !record };
