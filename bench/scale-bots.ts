@@ -20,7 +20,7 @@ process.once('exit', () => {
 });
 
 export async function startBot(env: Record<string, string>, preloads: string[], timeoutMs = 60_000): Promise<ScaleBot> {
-  const args = ['--import', 'tsx', ...preloads.flatMap((p) => ['--import', p]), 'src/main.ts'];
+  const args = [...(process.env.SCALE_BOT_NODE_ARGS?.split(' ').filter(Boolean) ?? []), '--import', 'tsx', ...preloads.flatMap((p) => ['--import', p]), 'src/main.ts'];
   const child = spawn(process.execPath, args, { cwd: PROJECT_ROOT, env: { ...baseEnv(), ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   running.add(child);
   let stderr = '';

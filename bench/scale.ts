@@ -12,6 +12,7 @@
  *
  *   SCALE_FAMILIES=200  families in flight     SCALE_MEASURE_S=15  measured window
  *   SCALE_PROCESSES=1,2,4                      SCALE_TELEGRAM_LIMITS=on  keep Telegram's pace
+ *   SCALE_BOT_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"  node options for the bot processes
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
