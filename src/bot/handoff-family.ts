@@ -83,7 +83,7 @@ async function tellPlace(ctx: BotContext, rec: CaseRecord, place: number | undef
     if (rec.status === 'out_of_hours') text = ctx.t('handoff.family.outOfHours', { hours });
     else if (rec.urgent) text = ctx.t('handoff.family.inLineUrgent');
     else {
-      const operators = Math.max(1, h(ctx).service.operatorIds().length);
+      const operators = Math.max(1, h(ctx).service.roles.operatorIds().length);
       const minutes = Math.max(5, Math.round(((place ?? 1) * h(ctx).minutesPerCase) / operators));
       text = ctx.t('handoff.family.inLine', { place: place ?? 1, minutes, hours });
     }

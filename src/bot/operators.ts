@@ -32,8 +32,8 @@ export function operatorsComposer(opts: OperatorsOptions): Composer<BotContext> 
   const role = async (userId: number | undefined): Promise<'admin' | 'supervisor' | 'operator' | undefined> => {
     if (!userId) return undefined;
     if (opts.adminIds.includes(userId)) return 'admin';
-    if (opts.supervisorIds.includes(userId) || (await service.store.granted('supervisor')).includes(userId)) return 'supervisor';
-    if (service.isOperator(userId, await service.store.granted('operator'))) return 'operator';
+    if (opts.supervisorIds.includes(userId) || (await service.roles.granted('supervisor')).includes(userId)) return 'supervisor';
+    if (service.roles.isOperator(userId, await service.roles.granted('operator'))) return 'operator';
     return undefined;
   };
   const refuse = async (ctx: BotContext, what: string) => {
@@ -51,7 +51,7 @@ export function operatorsComposer(opts: OperatorsOptions): Composer<BotContext> 
     const t = en(ctx);
     const who = await role(ctx.from.id);
     if (!who) return refuse(ctx, `button ${action}`);
-    const rec = await service.store.get(caseId!);
+    const rec = await service.get(caseId!);
     if (!rec) return void (await ctx.answerCallbackQuery({ text: t('ops:noSuchCase') }));
     switch (action) {
       case 'take': {
@@ -64,7 +64,7 @@ export function operatorsComposer(opts: OperatorsOptions): Composer<BotContext> 
       case 'tr': {
         if (rec.status !== 'claimed') return void (await ctx.answerCallbackQuery({ text: t('ops:notClaimed') }));
         if (rec.operatorId !== ctx.from.id && who === 'operator') return refuse(ctx, 'transfer of another operator’s case');
-        const operators = [...new Set([...service.operatorIds(), ...(await service.store.granted('operator'))])];
+        const operators = [...new Set([...service.roles.operatorIds(), ...(await service.roles.granted('operator'))])];
         if (!arg) {
           await ctx.editMessageReplyMarkup({ reply_markup: transferKeyboard(rec, t, operators) }).catch(() => undefined);
           return void (await ctx.answerCallbackQuery());
@@ -104,7 +104,7 @@ export function operatorsComposer(opts: OperatorsOptions): Composer<BotContext> 
   group.command('queue', async (ctx) => {
     if (!(await role(ctx.from?.id))) return refuse(ctx, '/queue');
     const t = en(ctx);
-    const line = await service.store.waiting(30);
+    const line = await service.waitingLine(30);
     const now = service.time();
     const rows = line.map((c, i) => `${i + 1}. #${c.id}${c.urgent ? ' 🔴' : ''} · ${c.lang} · ${Math.round((now - (c.enqueuedAt ?? c.createdAt)) / 60000)} min`);
     await ctx.reply([t('ops:queueTitle', { n: line.length }), ...rows].join('\n'), { message_thread_id: ctx.msg?.message_thread_id });
@@ -113,7 +113,7 @@ export function operatorsComposer(opts: OperatorsOptions): Composer<BotContext> 
   group.command('mine', async (ctx) => {
     if (!ctx.from || !(await role(ctx.from.id))) return refuse(ctx, '/mine');
     const t = en(ctx);
-    const mine = await service.store.casesOf(ctx.from.id);
+    const mine = await service.casesOf(ctx.from.id);
     const rows = mine.map((c) => `#${c.id}${c.urgent ? ' 🔴' : ''} · ${c.lang} · ${t(`ops:status.${c.status}`)}`);
     await ctx.reply([t('ops:mineTitle', { n: mine.length }), ...rows].join('\n'), { message_thread_id: ctx.msg?.message_thread_id });
   });
@@ -121,7 +121,7 @@ export function operatorsComposer(opts: OperatorsOptions): Composer<BotContext> 
   group.command('stats', async (ctx) => {
     if (!(await role(ctx.from?.id))) return refuse(ctx, '/stats');
     const t = en(ctx);
-    const s = await service.store.stats(startOfTodayInAlmaty(service.time()));
+    const s = await service.statsSince(startOfTodayInAlmaty(service.time()));
     const waits = [...s.firstResponseMs].sort((a, b) => a - b);
     const median = waits.length ? Math.round(waits[Math.floor(waits.length / 2)]! / 60000) : 0;
     await ctx.reply(t('ops:stats', { created: s.created, claimed: s.claimed, closed: s.closed, waiting: s.waitingNow, median }), {
@@ -138,17 +138,17 @@ export function operatorsComposer(opts: OperatorsOptions): Composer<BotContext> 
       const [, which, id] = m as unknown as [string, 'operator' | 'supervisor', string];
       const userId = Number(id);
       if (grant) {
-        await service.store.grantRole(which, userId);
+        await service.roles.grant(which, userId);
         return void (await ctx.reply(t('ops:granted', { role: which, id })));
       }
       // The configuration is the truth for configured ids: a run-time revocation would be undone by
       // the next restart, or silently override it. Say so instead of answering "revoked".
-      const configured = which === 'operator' ? service.operatorIds() : opts.supervisorIds;
+      const configured = which === 'operator' ? service.roles.operatorIds() : opts.supervisorIds;
       if (configured.includes(userId)) {
         return void (await ctx.reply(t('ops:revokeConfigured', { role: which, id, variable: which === 'operator' ? 'OPERATOR_IDS' : 'SUPERVISOR_IDS' })));
       }
-      if (!(await service.store.granted(which)).includes(userId)) return void (await ctx.reply(t('ops:revokeNotGranted', { role: which, id })));
-      await service.store.revokeRole(which, userId);
+      if (!(await service.roles.granted(which)).includes(userId)) return void (await ctx.reply(t('ops:revokeNotGranted', { role: which, id })));
+      await service.roles.revoke(which, userId);
       // Someone with no role left cannot answer the families they hold: those cases go back to the line.
       const released = (await role(userId)) ? 0 : await service.releaseHeldBy(userId, ctx.from!.id);
       await ctx.reply([t('ops:revoked', { role: which, id }), ...(released ? [t('ops:casesReleased', { n: released })] : [])].join('\n'));
@@ -175,7 +175,7 @@ export function operatorsComposer(opts: OperatorsOptions): Composer<BotContext> 
     if (!topicId || !ctx.message.is_topic_message || ctx.from.is_bot) return;
     if (!(await role(ctx.from.id))) {
       // Others' words in a topic stay internal, as always; a holder without a role is told and logged.
-      if ((await service.store.caseOfTopic(topicId))?.operatorId === ctx.from.id) await refuse(ctx, 'message to the family without a role');
+      if ((await service.caseOfTopic(topicId))?.operatorId === ctx.from.id) await refuse(ctx, 'message to the family without a role');
       return;
     }
     await service.fromTopic(topicId, ctx.from.id, ctx.update.update_id, ctx.message.message_id);

@@ -347,7 +347,7 @@ export function referralFamilyComposer(): Composer<BotContext> {
     const profile = PROFILES[Number(index)];
     const rec = handoff && profile ? await handoff.service.get(caseId) : undefined;
     const gone = async () => void (await ctx.reply(ctx.t('referral:family.suggestionGone')));
-    if (!handoff || !rec || !profile || !(await handoff.service.store.isFamilyOf(caseId, ctx.chat.id))) return gone();
+    if (!handoff || !rec || !profile || !(await handoff.service.isFamilyOf(caseId, ctx.chat.id))) return gone();
     await ctx.editMessageReplyMarkup({ reply_markup: { inline_keyboard: [] } }).catch(() => undefined);
     const staff = ctx.deps.translator.bind(ctx.deps.handoffSetup?.config.staffLang ?? 'ru');
     const toTopic = (text: string) => ctx.api.sendMessage(handoff.groupId, text, rec.topicId ? { message_thread_id: rec.topicId } : {}).catch(() => undefined);
@@ -356,7 +356,7 @@ export function referralFamilyComposer(): Composer<BotContext> {
       return void (await ctx.reply(ctx.t('referral:family.suggestionRefused')));
     }
     if (await refuseSecond(ctx)) return;
-    const packet = operatorPacket(ctx.deps.catalogue, rec, profile, await lastNote(handoff.service.store, caseId));
+    const packet = operatorPacket(ctx.deps.catalogue, rec, profile, await lastNote(handoff.service, caseId));
     if (!packet) return gone();
     if (packetHash(packet) !== hash) {
       // The case changed since the family was asked (a new note, the region): ask again with what would go now.
@@ -372,8 +372,8 @@ export function referralFamilyComposer(): Composer<BotContext> {
 }
 
 /** The operator's last note on a case (the handoff keeps notes in its audit trail); erased notes have no text. */
-export async function lastNote(store: { auditTrail(caseId: string): Promise<{ type: string; detail?: string }[]> }, caseId: string): Promise<string | undefined> {
-  const notes = (await store.auditTrail(caseId)).filter((e) => e.type === 'note' && e.detail);
+export async function lastNote(handoff: { auditTrail(caseId: string): Promise<{ type: string; detail?: string }[]> }, caseId: string): Promise<string | undefined> {
+  const notes = (await handoff.auditTrail(caseId)).filter((e) => e.type === 'note' && e.detail);
   return notes.at(-1)?.detail;
 }
 

@@ -50,7 +50,7 @@ export function referralOperatorsComposer(opts: ReferralOperatorsOptions): Compo
     }
     if (!arg || !PROFILE_CODE.test(arg)) return void (await ctx.answerCallbackQuery({ text: t('ops:notNow') }));
     const profile = arg as Profile;
-    const packet = operatorPacket(ctx.deps.catalogue, rec, profile, await lastNote(handoff.service.store, rec.id));
+    const packet = operatorPacket(ctx.deps.catalogue, rec, profile, await lastNote(handoff.service, rec.id));
     if (!packet) return void (await ctx.answerCallbackQuery({ text: t('referral:ops.noRegion', { caseId: rec.id }), show_alert: true }));
 
     if (action === 'rf') {
@@ -74,7 +74,7 @@ export function referralOperatorsComposer(opts: ReferralOperatorsOptions): Compo
     const familyLang = (await ctx.deps.sessions.read(String(rec.chatId)))?.lang ?? rec.lang;
     const step = (await ctx.deps.host.current(String(rec.chatId))).snapshot.context.step;
     await suggest(ctx.api, ctx.deps.translator, rec.chatId, familyLang, rec, profile, packet, ctx.deps.referrals.keptDays, step);
-    await handoff.service.store.audit(rec.id, { type: 'referral_suggested', by: String(ctx.from.id), at: handoff.service.time(), detail: profile });
+    await handoff.service.recordEvent(rec.id, 'referral_suggested', String(ctx.from.id), profile);
     await ctx.editMessageText(t('referral:ops.asked', { caseId: rec.id, profile: t(`referral:profiles.${profile}`) })).catch(() => undefined);
     await ctx.answerCallbackQuery();
   });

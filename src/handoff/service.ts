@@ -7,7 +7,8 @@
  * This is the case lifecycle and the one door the bot layer uses; the parts do
  * one job each: transitions.ts (machine + compare-and-set), relay.ts (the
  * outbox), timers.ts (SLA and opening clocks), topic.ts (topic and card),
- * alerts.ts (staff alerts with mentions), family-notices.ts (the bot's words to the family).
+ * alerts.ts (staff alerts with mentions), family-notices.ts (the bot's words to the family),
+ * roles.ts (who holds a staff role; the bot layer reads and grants them through `roles`).
  */
 import type { HandoffEvent } from '../../flows/handoff/machine.js';
 import type { Lang } from '../engine/types.js';
@@ -16,6 +17,7 @@ import { StaffAlerts } from './alerts.js';
 import type { HandoffDeps, HandoffParts } from './deps.js';
 import { FamilyNotices } from './family-notices.js';
 import { RelayOutbox } from './relay.js';
+import { StaffRoles } from './roles.js';
 import type { HandoffStore } from './store.js';
 import { CaseTimers } from './timers.js';
 import { CaseTopic } from './topic.js';
@@ -24,6 +26,7 @@ import type { AuditEvent, CaseRecord, CaseSummary, Outcome, RelayEntry } from '.
 
 export type { HandoffConfig, HandoffDeps } from './deps.js';
 export { URGENT_ANNOUNCEMENT_WINDOW_MS } from './alerts.js';
+export type { StaffRole } from './roles.js';
 export { RELAY_IDLE_MS, RELAY_LEASE_MS, RELAY_MAX_ATTEMPTS, RELAY_MAX_NEVER_ATTEMPTS } from './relay.js';
 
 export type OpenResult = { opened: true; record: CaseRecord; place?: number } | { opened: false; record: CaseRecord };
@@ -44,6 +47,8 @@ export class HandoffService {
   private readonly notices: FamilyNotices;
   private readonly timers: CaseTimers;
   private readonly relay: RelayOutbox;
+  /** Who may act in the operators' group: configured and granted roles. */
+  readonly roles: StaffRoles;
 
   constructor(deps: HandoffDeps) {
     this.now = deps.now ?? Date.now;
@@ -56,24 +61,12 @@ export class HandoffService {
     this.notices = new FamilyNotices(this.deps, familyGone);
     this.timers = new CaseTimers(this.deps, this.transitions, this.topic, this.alerts);
     this.relay = new RelayOutbox(this.deps, this.topic, this.timers, familyGone);
+    this.roles = new StaffRoles(this.deps);
   }
 
   /** The handoff's clock: the operators' commands and the family's side read time here, so one clock drives them all. */
   time(): number {
     return this.now();
-  }
-
-  get store(): HandoffStore {
-    return this.deps.store;
-  }
-
-  operatorIds(): number[] {
-    return this.deps.config.operatorIds;
-  }
-
-  isOperator(userId: number, granted: number[] = []): boolean {
-    const c = this.deps.config;
-    return c.operatorIds.includes(userId) || c.supervisorIds.includes(userId) || granted.includes(userId);
   }
 
   /** A case by its id (open or closed). */
@@ -84,6 +77,40 @@ export class HandoffService {
   /** The family's open case, if any. */
   openCaseOf(chatId: number): Promise<CaseRecord | undefined> {
     return this.deps.store.openCaseOf(chatId);
+  }
+
+  caseOfTopic(topicId: number): Promise<CaseRecord | undefined> {
+    return this.deps.store.caseOfTopic(topicId);
+  }
+
+  /** Whether a case (open or closed) is this family's: closed cases keep no chat id to compare. */
+  isFamilyOf(caseId: string, chatId: number): Promise<boolean> {
+    return this.deps.store.isFamilyOf(caseId, chatId);
+  }
+
+  /** The waiting line in order: urgent first, then oldest. */
+  waitingLine(limit?: number): Promise<CaseRecord[]> {
+    return this.deps.store.waiting(limit);
+  }
+
+  /** Open cases held by an operator. */
+  casesOf(operatorId: number): Promise<CaseRecord[]> {
+    return this.deps.store.casesOf(operatorId);
+  }
+
+  /** Counts for /stats since `since` (epoch ms). */
+  statsSince(since: number): ReturnType<HandoffStore['stats']> {
+    return this.deps.store.stats(since);
+  }
+
+  /** A case's audit trail; the operators' notes are in it. */
+  auditTrail(caseId: string): Promise<AuditEvent[]> {
+    return this.deps.store.auditTrail(caseId);
+  }
+
+  /** Records an event in a case's audit trail, at the handoff's clock. */
+  recordEvent(caseId: string, type: string, by: string, detail?: string): Promise<void> {
+    return this.deps.store.audit(caseId, this.event(type, by, detail));
   }
 
   /** Opens a case for a family (or returns their open one). */

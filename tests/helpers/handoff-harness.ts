@@ -109,8 +109,9 @@ export class HandoffHarness {
     return this.h.deps.handoff!.service;
   }
 
+  /** The store the service was built on: tests look at and arrange the records directly. */
   get store(): HandoffStore {
-    return this.service.store;
+    return this.h.deps.handoffSetup!.store;
   }
 
   get logs(): LogLine[] {
