@@ -158,7 +158,7 @@ export class RedisChatLock implements ChatLock {
     const token = randomUUID();
     const refusal = await this.acquire(key, token, hooks);
     if (refusal) return { ran: false, refused: refusal.refused };
-    const renewal = this.keepLeaseAlive(key, token);
+    const renewal = keepLeaseAlive(this.redis, key, token, this.leaseMs, 'the task', this.onLeaseProblem);
     let ok = false;
     try {
       const value = await fn();
@@ -189,44 +189,41 @@ export class RedisChatLock implements ChatLock {
       await sleep(Math.min(backoff, remaining));
     }
   }
+}
 
-  /** Renews the lease every leaseMs/3 until stopped; one renewal in flight at a time. */
-  private keepLeaseAlive(key: string, token: string): { stop(): Promise<void> } {
-    let stopped = false;
-    let inFlight: Promise<void> = Promise.resolve();
-    let timer: NodeJS.Timeout | undefined;
-
-    const renew = async (): Promise<void> => {
-      try {
-        const stillOwner = await extendLease(this.redis, key, token, this.leaseMs);
-        if (!stillOwner && !stopped) {
-          this.onLeaseProblem?.(new Error('Chat lock lease was lost before the task finished'));
-          return; // Nothing left to renew.
-        }
-      } catch (error) {
-        if (!stopped) this.onLeaseProblem?.(asError(error));
-        // Keep trying: the lease may still be valid after a short network blip.
+/**
+ * Renews a held lease every leaseMs/3 until stopped, one renewal in flight at a
+ * time; `onLost` hears a lease found taken (`lostWhat`: what was still running) or
+ * an error (a short network blip: it keeps trying, the lease may still be valid).
+ */
+export function keepLeaseAlive(redis: Redis, key: string, token: string, leaseMs: number, lostWhat: string, onLost?: (error: Error) => void): { stop(): Promise<void> } {
+  let stopped = false;
+  let inFlight: Promise<void> = Promise.resolve();
+  let timer: NodeJS.Timeout | undefined;
+  const renew = async (): Promise<void> => {
+    try {
+      if (!(await extendLease(redis, key, token, leaseMs)) && !stopped) {
+        onLost?.(new Error(`Chat lock lease was lost before ${lostWhat} finished`));
+        return; // nothing left to renew
       }
-      schedule();
-    };
-    const schedule = (): void => {
-      if (stopped) return;
-      timer = setTimeout(() => {
-        inFlight = renew();
-      }, Math.max(1, Math.floor(this.leaseMs / 3)));
-      timer.unref();
-    };
-
+    } catch (error) {
+      if (!stopped) onLost?.(asError(error));
+    }
     schedule();
-    return {
-      stop: async () => {
-        stopped = true;
-        clearTimeout(timer);
-        // Let a renewal already sent finish, so it cannot run after the release.
-        await inFlight;
-      },
-    };
-  }
+  };
+  const schedule = (): void => {
+    if (stopped) return;
+    timer = setTimeout(() => (inFlight = renew()), Math.max(1, Math.floor(leaseMs / 3)));
+    timer.unref();
+  };
+  schedule();
+  return {
+    stop: async () => {
+      stopped = true;
+      clearTimeout(timer);
+      await inFlight; // a renewal already sent must not land after the release
+    },
+  };
 }
 
 function asError(error: unknown): Error {

@@ -49,7 +49,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { StorageAdapter } from 'grammy';
-import { extendLease, LockTimeoutError } from './chat-lock.js';
+import { keepLeaseAlive, LockTimeoutError } from './chat-lock.js';
 import { isDialogRecord, type DialogRecord, type DialogStore } from './dialog-store.js';
 import { isCluster, type Redis } from './redis.js';
 import { assertTtlSeconds } from './session-storage.js';
@@ -182,7 +182,7 @@ export class RedisHotPath implements UpdateDedup {
       },
     };
     if (scope.chat) this.inHand.set(scope.chat, cache);
-    const renewal = this.keepLeaseAlive(keys.lock, token);
+    const renewal = keepLeaseAlive(this.redis, keys.lock, token, this.leaseMs, 'the update', this.options.onLeaseProblem);
     let ok = false;
     try {
       const value = await fn(claim);
@@ -315,37 +315,6 @@ export class RedisHotPath implements UpdateDedup {
   private keysOf(tag: string) {
     const base = `${this.options.prefix}{${tag}}:`;
     return { session: `${base}session`, dialog: `${base}dialog`, lock: `${base}lock`, updates: `${base}updates` };
-  }
-
-  /** Renews the lease every leaseMs/3 until stopped; one renewal in flight at a time. */
-  private keepLeaseAlive(key: string, token: string): { stop(): Promise<void> } {
-    let stopped = false;
-    let inFlight: Promise<void> = Promise.resolve();
-    let timer: NodeJS.Timeout | undefined;
-    const renew = async (): Promise<void> => {
-      try {
-        if (!(await extendLease(this.redis, key, token, this.leaseMs)) && !stopped) {
-          this.options.onLeaseProblem?.(new Error('Chat lock lease was lost before the update finished'));
-          return;
-        }
-      } catch (error) {
-        if (!stopped) this.options.onLeaseProblem?.(asError(error));
-      }
-      schedule();
-    };
-    const schedule = (): void => {
-      if (stopped) return;
-      timer = setTimeout(() => (inFlight = renew()), Math.max(1, Math.floor(this.leaseMs / 3)));
-      timer.unref();
-    };
-    schedule();
-    return {
-      stop: async () => {
-        stopped = true;
-        clearTimeout(timer);
-        await inFlight; // a renewal already sent must not land after the commit
-      },
-    };
   }
 }
 
