@@ -63,6 +63,16 @@ const WHILE_OPEN = {
   CANCEL: '#referral.cancelled',
 } as const;
 
+/** The worker's steps once accepted: contacted, a visit planned, completed (or the family could not be reached). */
+const WORKING = {
+  CONTACTED: '#referral.in-progress',
+  VISIT_PLANNED: { target: '#referral.in-progress', actions: 'planVisit' },
+  COMPLETE: [
+    { guard: 'couldNotReach', target: '#referral.failed', actions: 'setOutcome' },
+    { target: '#referral.completed', actions: 'setOutcome' },
+  ],
+} as const;
+
 /** Declining and redirecting, from requested or accepted: back to requested with the new holder, or parked when nobody fits. */
 const DECLINABLE = {
   DECLINE: [
@@ -141,24 +151,14 @@ export const referralMachine = setup({
     },
     accepted: {
       on: {
-        CONTACTED: 'in-progress',
-        VISIT_PLANNED: { target: 'in-progress', actions: 'planVisit' },
-        COMPLETE: [
-          { guard: 'couldNotReach', target: 'failed', actions: 'setOutcome' },
-          { target: 'completed', actions: 'setOutcome' },
-        ],
+        ...WORKING,
         ...DECLINABLE,
         ...WHILE_OPEN,
       },
     },
     'in-progress': {
       on: {
-        CONTACTED: 'in-progress',
-        VISIT_PLANNED: { target: 'in-progress', actions: 'planVisit' },
-        COMPLETE: [
-          { guard: 'couldNotReach', target: 'failed', actions: 'setOutcome' },
-          { target: 'completed', actions: 'setOutcome' },
-        ],
+        ...WORKING,
         ...WHILE_OPEN,
       },
     },
