@@ -29,7 +29,14 @@ export const configSchema = z
       .regex(/^\s*rediss?:\/\/[^,\s]+(\s*,\s*rediss?:\/\/[^,\s]+)*\s*$/, 'expected redis://host:port URLs separated by commas, like redis://10.0.0.1:6379,redis://10.0.0.2:6379')
       .transform((s) => s.split(',').map((u) => u.trim()))
       .optional(),
-    /** The Redis password when it is not written into the URL(s); for a cluster it is used on every node. */
+    /** Redis Sentinel instead: some of the sentinels (the rest are discovered), comma-separated, with the master's name. */
+    REDIS_SENTINEL_URLS: z
+      .string()
+      .regex(/^\s*rediss?:\/\/[^,\s]+(\s*,\s*rediss?:\/\/[^,\s]+)*\s*$/, 'expected redis://host:port URLs of sentinels separated by commas, like redis://10.0.0.1:26379,redis://10.0.0.2:26379')
+      .transform((s) => s.split(',').map((u) => u.trim()))
+      .optional(),
+    REDIS_SENTINEL_MASTER: z.string().regex(/^[A-Za-z0-9._-]+$/, 'expected the master name of the sentinels’ "sentinel monitor" line, like mymaster').optional(),
+    /** The Redis password when it is not written into the URL(s); for a cluster it is used on every node, for Sentinel on the master and replicas. */
     REDIS_PASSWORD: z.string().min(1).optional(),
     TELEGRAM_API_ROOT: url('the Bot API server root').optional(),
     WEBHOOK_URL: url('the public https URL Telegram posts updates to').optional(),
@@ -85,11 +92,20 @@ export const configSchema = z
     INBOX_TAKEOVER_SECONDS: z.coerce.number().int().min(3).max(600).default(30),
   })
   .superRefine((c, ctx) => {
-    if (c.NODE_ENV === 'production' && !c.REDIS_URL && !c.REDIS_CLUSTER_URLS) {
-      ctx.addIssue({ code: 'custom', path: ['REDIS_URL'], message: 'is required in production: families’ progress must survive a restart (redis://host:port, or REDIS_CLUSTER_URLS for a cluster)' });
+    const redisSet = (['REDIS_URL', 'REDIS_CLUSTER_URLS', 'REDIS_SENTINEL_URLS'] as const).filter((name) => c[name] !== undefined);
+    if (c.NODE_ENV === 'production' && redisSet.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['REDIS_URL'], message: 'is required in production: families’ progress must survive a restart (redis://host:port, or REDIS_CLUSTER_URLS for a cluster, or REDIS_SENTINEL_URLS for Sentinel)' });
     }
-    if (c.REDIS_URL && c.REDIS_CLUSTER_URLS) {
-      ctx.addIssue({ code: 'custom', path: ['REDIS_CLUSTER_URLS'], message: 'cannot be set together with REDIS_URL: one Redis or one cluster' });
+    // One line for any mix: the last one set, naming the others.
+    if (redisSet.length > 1) {
+      const others = redisSet.slice(0, -1).join(' and ');
+      ctx.addIssue({ code: 'custom', path: [redisSet.at(-1)!], message: `cannot be set together with ${others}: one Redis, one cluster or one Sentinel-watched master` });
+    }
+    if (c.REDIS_SENTINEL_URLS && !c.REDIS_SENTINEL_MASTER) {
+      ctx.addIssue({ code: 'custom', path: ['REDIS_SENTINEL_MASTER'], message: 'is required with REDIS_SENTINEL_URLS: the master name of the sentinels’ "sentinel monitor" line, like mymaster' });
+    }
+    if (c.REDIS_SENTINEL_MASTER && !c.REDIS_SENTINEL_URLS) {
+      ctx.addIssue({ code: 'custom', path: ['REDIS_SENTINEL_MASTER'], message: 'is used only with REDIS_SENTINEL_URLS, which is not set' });
     }
     if (c.WEBHOOK_URL && !c.WEBHOOK_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['WEBHOOK_SECRET'], message: 'is required with WEBHOOK_URL, so only Telegram can post updates' });

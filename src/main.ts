@@ -18,7 +18,7 @@ import { ConfigError, readConfig, type Config } from './config.js';
 import { createLogger } from './log.js';
 import { WorkingHours } from './handoff/hours.js';
 import { DirectoryError } from './referral/directory.js';
-import { connectConfigured, isCluster, type Redis } from './store/redis.js';
+import { connectConfigured, isCluster, isSentinel, type Redis } from './store/redis.js';
 import { migrateLegacyKeys } from './store/legacy-keys.js';
 
 /** How long /healthz waits for Redis before it answers 503. */
@@ -32,9 +32,9 @@ async function main(config: Config): Promise<void> {
   /** Set by SIGTERM: /healthz says 503 so a load balancer stops sending, and no new tick starts. */
   let stopping = false;
   let redis: Redis | undefined;
-  if (config.REDIS_URL || config.REDIS_CLUSTER_URLS) {
+  if (config.REDIS_URL || config.REDIS_CLUSTER_URLS || config.REDIS_SENTINEL_URLS) {
     redis = await connectConfigured(config, { onError: (e) => log.error({ error: e.message }, 'redis connection problem') });
-    log.info({ redis: redis && isCluster(redis) ? 'cluster' : 'single' }, 'redis connected');
+    log.info({ redis: redis && (isCluster(redis) ? 'cluster' : isSentinel(redis) ? 'sentinel' : 'single') }, 'redis connected');
     // Keys of the release before the hash tags (handoff, params): renamed once, before any store reads them.
     if (redis && !isCluster(redis)) {
       const moved = await migrateLegacyKeys(redis, config.KEY_PREFIX);
@@ -201,7 +201,7 @@ async function main(config: Config): Promise<void> {
     if (unfinished > 0) log.warn({ unfinished }, 'updates not finished in time; another process (or the next start) takes them over');
     await waitAtMost(new Promise<void>((resolve) => server.close(() => resolve())), 1000);
     server.closeAllConnections();
-    await redis?.quit().catch(() => undefined);
+    await redis?.close().catch(() => undefined);
     log.info({ signal }, 'stopped');
     process.exit(0);
   };

@@ -9,12 +9,13 @@
  * TTL and (for streams) consumer groups, and no value names a key, so the
  * renamed keys work as they are.
  *
- * Runs at start-up (src/main.ts) before any store, on a single Redis only (a
- * cluster was never written by the release before). Stop every process of the
- * old release first: one still running would go on writing the old names.
+ * Runs at start-up (src/main.ts) before any store, on a single Redis or a
+ * Sentinel-watched master (the release before ran on one through REDIS_URL),
+ * never on a cluster (the release before never wrote one). Stop every process
+ * of the old release first: one still running would go on writing the old names.
  * Once done, a marker key makes later starts skip the scan.
  */
-import type { RedisClient } from './redis.js';
+import { scanKeys, type RedisClient, type RedisSentinel } from './redis.js';
 import { HASH_TAG as HANDOFF_TAG } from '../handoff/redis-store.js';
 import { HASH_TAG as PARAMS_TAG } from '../params/redis-store.js';
 
@@ -32,14 +33,14 @@ const TAGGED = [
 
 export const MIGRATED_MARKER = 'migrated:hash-tags';
 
-export async function migrateLegacyKeys(redis: RedisClient, prefix: string): Promise<LegacyKeysResult> {
+export async function migrateLegacyKeys(redis: RedisClient | RedisSentinel, prefix: string): Promise<LegacyKeysResult> {
   const result: LegacyKeysResult = { renamed: 0, kept: 0 };
   if ((await redis.exists(prefix + MIGRATED_MARKER)) === 1) return result;
   for (const { namespace, tag } of TAGGED) {
     const base = prefix + namespace;
     const pattern = `${base.replace(/[*?[\]\\]/g, '\\$&')}*`;
     const old: string[] = [];
-    for await (const keys of redis.scanIterator({ MATCH: pattern, COUNT: 1000 })) old.push(...keys.filter((key) => !key.startsWith(`${base}${tag}:`)));
+    for await (const keys of scanKeys(redis, pattern)) old.push(...keys.filter((key) => !key.startsWith(`${base}${tag}:`)));
     for (const key of old) {
       let moved: number;
       try {

@@ -17,7 +17,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await deleteKeysWithPrefix(redis, prefix);
-  await redis.quit();
+  await redis.close();
 });
 
 const twoProcesses = () => [new BotHarness({ redis, prefix }), new BotHarness({ redis, prefix })] as const;

@@ -23,7 +23,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await deleteKeysWithPrefix(redis, prefix);
-  await redis.quit();
+  await redis.close();
 });
 
 /** A bot process whose log lines are kept (pino JSON, parsed). */

@@ -19,7 +19,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await deleteKeysWithPrefix(redis, prefix);
-  await redis.quit();
+  await redis.close();
 });
 
 function depsWith(overrides: { log?: BotDeps['log']; redis?: Redis } = {}): BotDeps {

@@ -107,7 +107,7 @@ describe('consent', () => {
     });
     afterAll(async () => {
       await deleteKeysWithPrefix(redis, prefix);
-      await redis.quit();
+      await redis.close();
     });
 
     it('shows general information and the emergency numbers, and stores no answers', async () => {
