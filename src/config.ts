@@ -16,6 +16,20 @@ const idList = z
 
 const url = (what: string) => z.string().url(`expected ${what}, e.g. https://example.org`);
 
+/** Working hours as src/handoff/hours.ts reads them (Asia/Almaty). */
+const workingHours = (fallback: string, expected: string) =>
+  z
+    .string()
+    .default(fallback)
+    .refine((spec) => {
+      try {
+        parseHours(spec);
+        return true;
+      } catch {
+        return false;
+      }
+    }, expected);
+
 export const configSchema = z
   .object({
     NODE_ENV: z.enum(['production', 'development', 'test']).default('development'),
@@ -53,17 +67,7 @@ export const configSchema = z
     OPERATOR_IDS: idList,
     SUPERVISOR_IDS: idList,
     ADMIN_IDS: idList,
-    HOTLINE_HOURS: z
-      .string()
-      .default('mon-fri 09:00-18:00')
-      .refine((spec) => {
-        try {
-          parseHours(spec);
-          return true;
-        } catch {
-          return false;
-        }
-      }, 'expected working hours like "mon-fri 09:00-18:00; sat 10:00-14:00" or "always" (Asia/Almaty time)'),
+    HOTLINE_HOURS: workingHours('mon-fri 09:00-18:00', 'expected working hours like "mon-fri 09:00-18:00; sat 10:00-14:00" or "always" (Asia/Almaty time)'),
     SLA_FIRST_RESPONSE_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(15),
     SLA_NEXT_RESPONSE_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(30),
     MINUTES_PER_CASE: z.coerce.number().int().min(1).max(240).default(10),
@@ -73,17 +77,7 @@ export const configSchema = z
     REFERRAL_DIRECTORY: z.string().min(1).optional(),
     /** Working minutes before an unacknowledged referral gets a reminder, and again before it goes to the supervisor. */
     REFERRAL_ACK_MINUTES: z.coerce.number().int().min(1).max(7 * 24 * 60).default(120),
-    REFERRAL_HOURS: z
-      .string()
-      .default('mon-fri 09:00-18:00')
-      .refine((spec) => {
-        try {
-          parseHours(spec);
-          return true;
-        } catch {
-          return false;
-        }
-      }, 'expected working hours like "mon-fri 09:00-18:00" or "always" (Asia/Almaty time)'),
+    REFERRAL_HOURS: workingHours('mon-fri 09:00-18:00', 'expected working hours like "mon-fri 09:00-18:00" or "always" (Asia/Almaty time)'),
     /** How long a worker's invite code can be used. */
     REFERRAL_INVITE_HOURS: z.coerce.number().int().min(1).max(30 * 24).default(72),
     /** Days a closed referral keeps the family's contact and packet before they are erased. */
