@@ -64,7 +64,11 @@ export interface HotPathOptions {
   dialogTtlSeconds: number;
   /** How long an update is remembered (its dedup and the chat's order); a day, as Telegram keeps an update. */
   updatesTtlSeconds?: number;
-  /** How long a crashed holder keeps the chat; renewed every leaseMs/3 while the update runs. */
+  /**
+   * How long a crashed holder keeps the chat (the family waits that long after a kill -9);
+   * renewed every leaseMs/3 while the update runs, so only a process stalled that long loses it,
+   * and then the lock token fences its commit. Default 10 s.
+   */
   leaseMs?: number;
   /** How long to wait for the chat before LockTimeoutError. */
   waitMs?: number;
@@ -144,7 +148,7 @@ export class RedisHotPath implements UpdateDedup {
     this.updatesTtl = options.updatesTtlSeconds ?? DAY_SECONDS;
     assertTtlSeconds(this.updatesTtl);
     this.legacy = options.legacyKeys ?? !isCluster(redis);
-    this.leaseMs = options.leaseMs ?? 30_000;
+    this.leaseMs = options.leaseMs ?? 10_000;
     this.waitMs = options.waitMs ?? 60_000;
     this.placeMs = options.placeMs ?? 3_000;
   }
