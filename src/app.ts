@@ -137,7 +137,7 @@ function referralDeps(opts: ReferralOptions, catalogue: Catalogue, redis: Redis 
   const regions = catalogue.facts.find((f) => f.id === 'region')?.values ?? [];
   const readDirectory = () => loadDirectory(opts.directory ?? DIRECTORY_DIR, { regions });
   const store = opts.store ?? (redis ? new RedisReferralStore(redis, { prefix: `${prefix}referral:`, salt, personalDataMs: days(opts.personalDataDays) }) : new MemoryReferralStore({ now: opts.now, personalDataMs: days(opts.personalDataDays) }));
-  const service = new ReferralService({ store, directory: readDirectory(), config: opts.config, now: opts.now });
+  const service = new ReferralService({ store, directory: readDirectory(), config: opts.config, now: opts.now, regions });
   return { service, store, loadDirectory: readDirectory, keptDays: opts.personalDataDays ?? 30, consumer: opts.consumer ?? `bot-${process.pid}-${Math.random().toString(36).slice(2, 8)}` };
 }
 

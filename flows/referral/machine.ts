@@ -8,6 +8,7 @@
  *     ├─DECLINE/REDIRECT, nobody to take it──▶ declined | redirected ──REASSIGN──▶ requested
  *     └─REMIND / ESCALATE (clock)                 any open ──CANCEL──▶ cancelled
  *   any open or declined/redirected ──REASSIGN (supervisor)──▶ requested
+ *   any open ──REROUTE (the directory changed under the holder; routed again)──▶ requested
  *
  * Re-routing model: one referral (one id the family knows) carries one assignment at a time.
  * FHIR would close the rejected Task and open a new one; we keep the id and record each
@@ -41,6 +42,8 @@ export type ReferralMachineEvent =
   | { type: 'VISIT_PLANNED'; date: string }
   | { type: 'COMPLETE'; outcome: ReferralOutcome }
   | { type: 'REASSIGN'; workerId: string }
+  /** The holder no longer fits the directory: §9 again. A route to nobody is not taken (the referral stays). */
+  | { type: 'REROUTE'; route: Route }
   | { type: 'REMIND' }
   | { type: 'ESCALATE'; supervisorId: string | null }
   | { type: 'CANCEL' };
@@ -60,6 +63,8 @@ const holderOf = (route: Route) => ({
 /** What an open referral always allows. */
 const WHILE_OPEN = {
   REASSIGN: { target: '#referral.requested', reenter: true, actions: 'reassign' },
+  // Unlike REASSIGN it can hand the referral to a supervisor (§9 step 3), holding it without a worker.
+  REROUTE: { guard: 'routed', target: '#referral.requested', reenter: true, actions: 'takeRoute' },
   CANCEL: '#referral.cancelled',
 } as const;
 
@@ -88,13 +93,13 @@ const DECLINABLE = {
 export const referralMachine = setup({
   types: { context: {} as ReferralContext, events: {} as ReferralMachineEvent, input: {} as ReferralInput },
   guards: {
-    routed: ({ event }) => (event.type === 'DECLINE' || event.type === 'REDIRECT') && event.route.to !== 'none',
+    routed: ({ event }) => (event.type === 'DECLINE' || event.type === 'REDIRECT' || event.type === 'REROUTE') && event.route.to !== 'none',
     couldNotReach: ({ event }) => event.type === 'COMPLETE' && event.outcome === 'could_not_reach',
     toSomeoneElse: ({ context, event }) => event.type === 'REASSIGN' && event.workerId !== context.workerId,
   },
   actions: {
     takeRoute: assign(({ event }) => {
-      assertEvent(event, ['DECLINE', 'REDIRECT']);
+      assertEvent(event, ['DECLINE', 'REDIRECT', 'REROUTE']);
       return { ...holderOf(event.route), reminders: 0 };
     }),
     recordDecline: assign(({ context, event }) => {

@@ -3,12 +3,15 @@
  * /invite <worker-id> (a one-time code and its t.me link, sent privately when
  * the admin has a chat with the bot), /unlink <worker-id>, /directory reload
  * (the old directory stays when the new one has problems, each named by file
- * and entry), /export [from] [to] (CSV without names, phones or free text).
+ * and entry; a good one moves the open referrals of holders who no longer fit,
+ * and the admin hears how many), /export [from] [to] (CSV without names,
+ * phones or free text).
  */
 import { Composer, InputFile } from 'grammy';
 import type { Lang } from '../engine/types.js';
 import { chatRef } from '../log.js';
 import { DirectoryError } from '../referral/directory.js';
+import type { Directory } from '../referral/types.js';
 import type { BotContext } from './context.js';
 
 export interface ReferralAdminOptions {
@@ -83,20 +86,23 @@ export function referralAdminComposer(opts: ReferralAdminOptions): Composer<BotC
     if (!referrals) return;
     const t = staff(ctx);
     if (ctx.match.trim() !== 'reload') return void (await ctx.reply(t('referral:admin.reloadUsage'), thread(ctx)));
+    let directory: Directory;
     try {
-      const directory = referrals.loadDirectory();
-      referrals.service.setDirectory(directory);
-      ctx.deps.log.info({ admin: chatRef(ctx.from!.id, ctx.deps.logSalt), workers: directory.workers.length }, 'directory reloaded');
-      const lines = [t('referral:admin.reloaded', { orgs: directory.organizations.length, workers: directory.workers.length })];
-      if (directory.example) lines.push(t('referral:admin.reloadedExample'));
-      await ctx.reply(lines.join('\n'), thread(ctx));
+      directory = referrals.loadDirectory();
     } catch (e) {
       const problems = e instanceof DirectoryError ? e.problems : [(e as Error).message];
       ctx.deps.log.warn({ problems: problems.length }, 'directory reload refused; the previous one stays');
       const shown = problems.slice(0, PROBLEMS_SHOWN).map((p) => `• ${p}`);
       if (problems.length > PROBLEMS_SHOWN) shown.push(`… +${problems.length - PROBLEMS_SHOWN}`);
-      await ctx.reply([t('referral:admin.reloadFailed'), ...shown].join('\n').slice(0, 4000), thread(ctx));
+      return void (await ctx.reply([t('referral:admin.reloadFailed'), ...shown].join('\n').slice(0, 4000), thread(ctx)));
     }
+    // Loaded: from here the new directory is in use, and the referrals it strands are moved.
+    const moved = await referrals.service.reloadDirectory(directory);
+    ctx.deps.log.info({ admin: chatRef(ctx.from!.id, ctx.deps.logSalt), workers: directory.workers.length, ...moved }, 'directory reloaded');
+    const lines = [t('referral:admin.reloaded', { orgs: directory.organizations.length, workers: directory.workers.length }), t('referral:admin.reloadRerouted', { ...moved })];
+    if (moved.unrouted) lines.push(t('referral:admin.reloadUnrouted'));
+    if (directory.example) lines.push(t('referral:admin.reloadedExample'));
+    await ctx.reply(lines.join('\n'), thread(ctx));
   });
 
   composer.command('export', async (ctx) => {

@@ -93,6 +93,17 @@ export function familyEvents(referral: Referral, notices: FamilyNotice[], versio
   return notices.map((notice) => ({ id: `${referral.id}:${version}:f:${notice}`, kind: 'family', notice, referralId: referral.id }));
 }
 
+/**
+ * A new holder without their asking (a supervisor's REASSIGN, a directory reload's REROUTE): the
+ * old holder hears it went away, the new one gets the card. The family is told nothing: for them
+ * the same referral goes on.
+ */
+export function reassignNotices(before: Referral, after: Referral): ReferralEvent[] {
+  const old = holderOf(before);
+  const now = holderOf(after);
+  return [...(old && old !== now ? [workerEvent(after, 'reassigned_away', old)] : []), ...(now ? [workerEvent(after, 'reassigned_to_you', now)] : [])];
+}
+
 /** What people are told about an action the machine took (before → after). */
 export function noticesFor(before: Referral, after: Referral, action: ReferralAction): ReferralEvent[] {
   switch (action.type) {
@@ -108,13 +119,8 @@ export function noticesFor(before: Referral, after: Referral, action: ReferralAc
       if (after.status === 'requested' && holder) return [workerEvent(after, 'new', holder), ...familyEvents(after, ['rerouted'])];
       return familyEvents(after, ['not_routed']);
     }
-    case 'REASSIGN': {
-      const old = holderOf(before);
-      return [
-        ...(old && old !== after.workerId ? [workerEvent(after, 'reassigned_away', old)] : []),
-        ...(after.workerId ? [workerEvent(after, 'reassigned_to_you', after.workerId)] : []),
-      ];
-    }
+    case 'REASSIGN':
+      return reassignNotices(before, after);
     default:
       return [];
   }

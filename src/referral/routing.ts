@@ -21,6 +21,11 @@ export function fits(worker: DirectoryWorker, request: RoutingRequest): boolean 
   );
 }
 
+/** §9 step 3: a supervisor whose areas take in the region (§9 names the region only: any district of it will do). */
+export function supervisesRegion(worker: DirectoryWorker, region: string): boolean {
+  return worker.role === 'supervisor' && worker.areas.some((a) => a.region === region);
+}
+
 /** The least loaded; the first in file order among equals. */
 function leastLoaded(workers: DirectoryWorker[], openCount: (workerId: string) => number): DirectoryWorker | undefined {
   let best: DirectoryWorker | undefined;
@@ -39,8 +44,7 @@ export function route(directory: Directory, request: RoutingRequest, openCount: 
   // Urgent work is never parked with a supervisor while someone who fits exists.
   const worker = leastLoaded(withRoom.length ? withRoom : request.urgent ? fit : [], openCount);
   if (worker) return { to: 'worker', workerId: worker.id };
-  // §9 step 3 names the region only: a supervisor of any district of it will do.
-  const supervisors = directory.workers.filter((w) => w.role === 'supervisor' && w.areas.some((a) => a.region === request.region));
+  const supervisors = directory.workers.filter((w) => supervisesRegion(w, request.region));
   const supervisor = leastLoaded(supervisors, openCount);
   return supervisor ? { to: 'supervisor', workerId: supervisor.id } : { to: 'none' };
 }

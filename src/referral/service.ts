@@ -13,7 +13,8 @@ import type { WorkingHours } from '../handoff/hours.js';
 import { auditName, authorize, redactFor, supervises, type Access } from './access.js';
 import { ReferralDelivery, type ReferralDeliveryOptions } from './delivery.js';
 import { exportCsv } from './export.js';
-import { applyEvent, auditDetail, declinedBy, familyEvents, holderOf, initialState, noticesFor, workerEvent } from './lifecycle.js';
+import { holderNoLongerFits, requestOf } from './holder-fit.js';
+import { applyEvent, auditDetail, declinedBy, familyEvents, holderOf, initialState, noticesFor, reassignNotices, workerEvent } from './lifecycle.js';
 import { INVITE_HOURS, issueInvite, redeemInvite } from './links.js';
 import { route } from './routing.js';
 import type { CapacityGuard, ReferralStore } from './store.js';
@@ -49,6 +50,11 @@ export interface ReferralServiceDeps {
   now?: () => number;
   /** Referral ids, e.g. "R-7K3QX": short, no personal data. */
   newId?: () => string;
+  /**
+   * Every region id (SPEC §4), where a reload looks for referrals whose holder no longer fits.
+   * By default the regions the old and new directories serve, which misses a region left with nobody.
+   */
+  regions?: readonly string[];
 }
 
 export interface CreateInput {
@@ -77,6 +83,19 @@ export interface Invite {
   workerId: string;
   expiresAt: number;
 }
+
+/** What a directory reload did to open referrals whose holder no longer fits, counted as SPEC §9 counts routes. */
+export interface DirectoryReload {
+  /** Moved to a worker who fits. */
+  routed: number;
+  /** Moved to the territory's supervisor (§9 step 3). */
+  toSupervisors: number;
+  /** Nobody could take them: they stay with their holder, and the next reload tries again. */
+  unrouted: number;
+}
+
+/** The audit reason of a re-route after a reload. */
+export const DIRECTORY_RELOADED = 'directory reloaded';
 
 export class UnknownWorkerError extends Error {}
 
@@ -111,10 +130,33 @@ export class ReferralService {
     return this.current;
   }
 
-  /** An admin's reload: new referrals and re-routes use it at once; open referrals keep their holder. */
+  /** Routing uses this directory from now on; open referrals keep their holder (reloadDirectory moves those who no longer fit). */
   setDirectory(directory: Directory): void {
     this.current = directory;
     this.byId = new Map(directory.workers.map((w) => [w.id, w]));
+  }
+
+  /**
+   * An admin's reload: the new directory is used at once, and every open referral whose holder
+   * no longer fits it (gone, without its profile, language or area, turned supervisor) is routed
+   * again by §9, oldest first, each counting against capacity for the next, with REROUTE. The
+   * new holder gets the card ('reassigned_to_you'), the old one, if linked, 'reassigned_away';
+   * the family nothing, as on a supervisor's reassign. One nobody can take stays where it is.
+   */
+  async reloadDirectory(directory: Directory): Promise<DirectoryReload> {
+    const before = this.current;
+    this.setDirectory(directory);
+    const regions = new Set([...(this.deps.regions ?? []), ...[...before.workers, ...directory.workers].flatMap((w) => w.areas.map((a) => a.region))]);
+    const open = new Map((await Promise.all([...regions].map((r) => this.deps.store.openInRegion(r)))).flat().map((r) => [r.id, r]));
+    const stranded = [...open.values()].filter((r) => holderNoLongerFits(r, (id) => this.byId.get(id))).sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+    const done: DirectoryReload = { routed: 0, toSupervisors: 0, unrouted: 0 };
+    for (const referral of stranded) {
+      const to = await this.rerouteStranded(referral.id);
+      if (to?.to === 'worker') done.routed++;
+      else if (to?.to === 'supervisor') done.toSupervisors++;
+      else if (to) done.unrouted++;
+    }
+    return done;
   }
 
   /** The directory entry of a worker id (undefined when no longer in the directory). */
@@ -340,6 +382,29 @@ export class ReferralService {
   }
 
   /**
+   * One referral whose holder no longer fits, routed again (§9, fresh counts, without those who
+   * declined it). Undefined when, by now, it is closed or its holder fits again.
+   */
+  private async rerouteStranded(referralId: string): Promise<Route | undefined> {
+    for (let attempt = 0; attempt < CREATE_TRIES; attempt++) {
+      const referral = await this.deps.store.get(referralId);
+      if (!referral || !holderNoLongerFits(referral, (id) => this.byId.get(id))) return undefined;
+      const to = await this.route(requestOf(referral), declinedBy(referral));
+      if (to.to === 'none') return to;
+      const next = applyEvent(referral, { type: 'REROUTE', route: to }, this.now());
+      if (!next) return undefined;
+      await this.scheduleAck(next);
+      const old = holderOf(referral);
+      // An old holder who was never linked has nobody to tell; the notice would only end as a dead letter.
+      const oldLinked = old !== undefined && (await this.deps.store.userOf(old)) !== undefined;
+      const events = reassignNotices(referral, next).filter((e) => e.kind !== 'worker' || e.notice !== 'reassigned_away' || oldLinked);
+      const audit = { what: 'REROUTE', who: 'system', at: next.updatedAt, detail: `${DIRECTORY_RELOADED}→${to.workerId}` };
+      if (await this.deps.store.update(referralId, referral.version, next, audit, events, this.guard(to, referral.urgent))) return to;
+    }
+    return { to: 'none' };
+  }
+
+  /**
    * Routing read the open counts before the write; the write checks them again, so two
    * referrals routed at once cannot both take a worker's last place. Urgent ones may exceed
    * capacity (§9 step 2), and supervisors are not limited.
@@ -367,8 +432,7 @@ export class ReferralService {
     const by = actorId ?? 'system';
     const base = { id: referral.id, profile: referral.profile, language: referral.lang, urgent: referral.urgent };
     if (action.type === 'DECLINE') {
-      const request: RoutingRequest = { ...base, region: referral.region, ...(referral.district ? { district: referral.district } : {}) };
-      return { type: 'DECLINE', reason: action.reason, by, route: await this.route(request, without) };
+      return { type: 'DECLINE', reason: action.reason, by, route: await this.route(requestOf(referral), without) };
     }
     const region = action.region ?? referral.region;
     // A new region drops the old district unless one is given.

@@ -46,7 +46,7 @@ export interface Harness {
 
 let seq = 0;
 
-export async function makeHarness(kind: 'memory' | 'redis', redis: Redis | undefined, prefix: string, opts: { directory?: Directory; ackMinutes?: number; hours?: string } = {}): Promise<Harness> {
+export async function makeHarness(kind: 'memory' | 'redis', redis: Redis | undefined, prefix: string, opts: { directory?: Directory; ackMinutes?: number; hours?: string; regions?: readonly string[] } = {}): Promise<Harness> {
   const clock = { now: T0 };
   const store: ReferralStore =
     kind === 'memory' ? new MemoryReferralStore({ now: () => clock.now }) : new RedisReferralStore(redis!, { prefix: `${prefix}${++seq}:` });
@@ -55,6 +55,7 @@ export async function makeHarness(kind: 'memory' | 'redis', redis: Redis | undef
     directory: opts.directory ?? testDirectory(),
     config: { ackMinutes: opts.ackMinutes ?? 60, hours: WorkingHours.parse(opts.hours ?? 'mon-fri 09:00-18:00') },
     now: () => clock.now,
+    ...(opts.regions ? { regions: opts.regions } : {}),
   });
   for (const [workerId, userId] of Object.entries(USER)) {
     const invite = await service.issueInvite(workerId);

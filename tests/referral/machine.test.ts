@@ -64,6 +64,14 @@ describe('referral lifecycle machine', () => {
     expect(run([{ type: 'REDIRECT', by: 'w1', region: 'x', profile: 'violence', route: nobody }]).statuses.at(-1)).toBe('redirected');
   });
 
+  it('a re-route after a directory reload takes any open status back to requested, to a worker or a supervisor; to nobody it is not taken', () => {
+    const toSupervisor = run([{ type: 'ACCEPT' }, { type: 'CONTACTED' }, { type: 'REROUTE', route: { to: 'supervisor', workerId: 's9' } }]);
+    expect(toSupervisor.statuses.at(-1)).toBe('requested');
+    expect(toSupervisor.context).toMatchObject({ workerId: null, supervisorId: 's9', reminders: 0 });
+    expect(run([{ type: 'REMIND' }, { type: 'REROUTE', route: routeTo('w2') }]).context).toMatchObject({ workerId: 'w2', reminders: 0 });
+    expect(run([]).snapshot.can({ type: 'REROUTE', route: nobody })).toBe(false);
+  });
+
   it('reminders and escalation count while requested and are not allowed once accepted', () => {
     const { context } = run([{ type: 'REMIND' }, { type: 'ESCALATE', supervisorId: 's1' }]);
     expect(context).toMatchObject({ reminders: 2, supervisorId: 's1', workerId: 'w1' });
