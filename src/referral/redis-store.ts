@@ -22,7 +22,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Redis } from '../store/redis.js';
 import { RedisStreamDelivery, type StreamConsumer } from '../store/stream-delivery.js';
-import { LINK_SCRIPT, TAKE_DUE_SCRIPT, WRITE_SCRIPT } from './scripts.js';
 import { OPEN_STATUSES, type Referral, type ReferralAuditEntry, type ReferralEvent } from './types.js';
 import { TIMER_KINDS, type CapacityGuard, type DueTimer, type ReferralStore, type TimerKind } from './store.js';
 import { auditFields, CLOSED, joinRecord, splitRecord } from './codec.js';
@@ -102,7 +101,7 @@ export class RedisReferralStore implements ReferralStore {
       String(guard?.limit ?? 0),
       ...events.flatMap((e) => [e.id, JSON.stringify(e)]),
     ];
-    return Number(await WRITE_SCRIPT.run(this.redis, [this.rec(referral.id)], args)) === 1;
+    return Number(await this.redis.referralWrite([this.rec(referral.id)], args)) === 1;
   }
 
   async erase(referralId: string, audit: ReferralAuditEntry): Promise<void> {
@@ -168,7 +167,7 @@ export class RedisReferralStore implements ReferralStore {
   }
 
   async takeDue(now: number, leaseMs: number, limit = 100): Promise<DueTimer[]> {
-    const flat = (await TAKE_DUE_SCRIPT.run(this.redis, [`${this.base}timers`], [String(now), String(leaseMs), String(limit)])) as string[];
+    const flat = (await this.redis.referralTakeDue([`${this.base}timers`], [String(now), String(leaseMs), String(limit)])) as string[];
     const taken: DueTimer[] = [];
     for (let i = 0; i < flat.length; i += 2) {
       const [referralId, kind] = flat[i]!.split('|') as [string, string];
@@ -186,7 +185,7 @@ export class RedisReferralStore implements ReferralStore {
   }
 
   async link(workerId: string, telegramUserId: number): Promise<number | undefined> {
-    const previous = await LINK_SCRIPT.run(this.redis, [`${this.base}link:w:${workerId}`], [this.base, workerId, String(telegramUserId)]);
+    const previous = await this.redis.referralLink([`${this.base}link:w:${workerId}`], [this.base, workerId, String(telegramUserId)]);
     return typeof previous === 'string' ? Number(previous) : undefined;
   }
 

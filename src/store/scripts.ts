@@ -11,11 +11,13 @@
  */
 import { handoffScripts } from '../handoff/scripts.js';
 import { paramsScripts } from '../params/scripts.js';
+import { referralScripts } from '../referral/scripts.js';
 import { hotPathScripts } from './hot-path-scripts.js';
 
 export const scripts = {
   ...handoffScripts,
   ...paramsScripts,
+  ...referralScripts,
   ...hotPathScripts,
 };
 

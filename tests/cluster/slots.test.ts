@@ -109,11 +109,13 @@ describe('on a Redis Cluster', () => {
     expect(family.handled).toBe(true);
     expect((await hot.once(2, 'update:2', async () => undefined)).handled).toBe(true);
 
-    // The referral store runs its scripts by EVALSHA itself (not registered); its keys are checked below.
-    const referrals = new RedisReferralStore(redis, { prefix: `${prefix}referral:` });
+    const referrals = new RedisReferralStore(via, { prefix: `${prefix}referral:` });
     const r = referral();
     expect(await referrals.create(r, { what: 'created', who: 'system', at: T0 }, [{ id: `${r.id}:new`, kind: 'worker', notice: 'new', referralId: r.id, to: 'w1' }])).toBe(true);
     await referrals.audit(r.id, { what: 'viewed', who: 'w1', at: T0 + 1 });
+    await referrals.schedule(r.id, 'ack', T0);
+    expect(await referrals.takeDue(T0 + 1, 60_000)).toHaveLength(1);
+    expect(await referrals.link('w1', 4242)).toBeUndefined();
 
     // Scripts another store registers must be exercised here too, or this fails and names them.
     const called = new Set(calls.map((c) => c.script));
