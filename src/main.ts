@@ -180,6 +180,10 @@ async function main(config: Config): Promise<void> {
       await handoff?.fireDueTimers().catch((e: Error) => log.warn({ error: e.message }, 'timers failed'));
       await handoff?.resendUnsent().catch((e: Error) => log.warn({ error: e.message }, 'relay resend failed'));
       await referrals?.service.fireDueTimers().catch((e: Error) => log.warn({ error: e.message }, 'referral timers failed'));
+      // An admin's /directory reload on another process: read the directory file here too.
+      const followed = await referrals?.service.followReloads(referrals.loadDirectory).catch((e: Error) => void log.warn({ error: e.message }, 'directory check failed'));
+      if (followed === 'reloaded') log.info('directory reloaded after a reload on another process');
+      if (followed === 'failed') log.warn('directory reloaded on another process does not load here; the previous one stays');
     });
   };
   const tick = handoff || referrals ? setInterval(runTick, TICK_MS) : undefined;

@@ -26,6 +26,7 @@ export class MemoryReferralStore implements ReferralStore {
   private readonly workerToUser = new Map<string, number>();
   private readonly userToWorker = new Map<number, string>();
   private readonly delivery = new MemoryStreamDelivery<ReferralEvent>();
+  private reloads = 0;
   private readonly now: () => number;
   private readonly personalDataMs: number;
 
@@ -139,6 +140,14 @@ export class MemoryReferralStore implements ReferralStore {
       const [referralId, kind] = member.split('|') as [string, TimerKind];
       return { referralId, kind, deadline };
     });
+  }
+
+  async bumpDirectoryVersion(): Promise<number> {
+    return ++this.reloads;
+  }
+
+  async directoryVersion(): Promise<number> {
+    return this.reloads;
   }
 
   async saveInvite(codeHash: string, workerId: string, ttlMs: number): Promise<void> {

@@ -15,6 +15,7 @@
  *   link:u:<userId>   string  the worker id a Telegram user is linked to
  *   outbox            stream  notices (fields id, data) with consumer group "notifiers"
  *   salt              string  the family pseudonym salt when none is configured (random, made once)
+ *   directory:version string  directory reloads so far: other processes read their file again when it moves
  *
  * Writes of a referral are write.lua (compare-and-set, indexes, audit and notices in one
  * step); links are link.lua; the rest are single commands or MULTI.
@@ -178,6 +179,14 @@ export class RedisReferralStore implements ReferralStore {
 
   async saveInvite(codeHash: string, workerId: string, ttlMs: number): Promise<void> {
     await this.redis.set(`${this.base}inv:${codeHash}`, workerId, { PX: ttlMs });
+  }
+
+  async bumpDirectoryVersion(): Promise<number> {
+    return this.redis.incr(`${this.base}directory:version`);
+  }
+
+  async directoryVersion(): Promise<number> {
+    return Number((await this.redis.get(`${this.base}directory:version`)) ?? 0);
   }
 
   async takeInvite(codeHash: string): Promise<string | undefined> {

@@ -112,6 +112,8 @@ export class ReferralService {
   private readonly newId: () => string;
   private current: Directory;
   private byId: Map<string, DirectoryWorker>;
+  /** The count of directory reloads this process has followed (followReloads). */
+  private seenReload: number | undefined;
 
   constructor(private readonly deps: ReferralServiceDeps) {
     this.now = deps.now ?? Date.now;
@@ -156,7 +158,30 @@ export class ReferralService {
       else if (to?.to === 'supervisor') done.toSupervisors++;
       else if (to) done.unrouted++;
     }
+    this.seenReload = await this.deps.store.bumpDirectoryVersion();
     return done;
+  }
+
+  /**
+   * Another process's reload reaches this one: when the count of reloads has moved since this
+   * process last looked, it reads its directory file again (the referrals were already moved by
+   * the process that reloaded). The first look only notes the count: at start the file is fresh.
+   * A file that no longer loads keeps the directory in use ('failed', to be logged).
+   */
+  async followReloads(read: () => Directory): Promise<'same' | 'reloaded' | 'failed'> {
+    const version = await this.deps.store.directoryVersion();
+    const first = this.seenReload === undefined;
+    if (first || version === this.seenReload) {
+      this.seenReload = version;
+      return 'same';
+    }
+    this.seenReload = version;
+    try {
+      this.setDirectory(read());
+      return 'reloaded';
+    } catch {
+      return 'failed';
+    }
   }
 
   /** The directory entry of a worker id (undefined when no longer in the directory). */

@@ -81,6 +81,11 @@ export interface ReferralStore {
   workerOf(telegramUserId: number): Promise<string | undefined>;
   userOf(workerId: string): Promise<number | undefined>;
 
+  /** A directory reload, counted where every process sees it: the new count. */
+  bumpDirectoryVersion(): Promise<number>;
+  /** How many directory reloads there have been (0 before the first). */
+  directoryVersion(): Promise<number>;
+
   /** The notices' consumer group (Redis Stream, or the memory twin). */
   outbox(): StreamConsumer<ReferralEvent>;
 }

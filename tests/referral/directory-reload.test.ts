@@ -4,7 +4,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { regionIds } from '../../src/referral/directory.js';
-import { DIRECTORY_RELOADED } from '../../src/referral/service.js';
+import { WorkingHours } from '../../src/handoff/hours.js';
+import { RedisReferralStore } from '../../src/referral/redis-store.js';
+import { DIRECTORY_RELOADED, ReferralService } from '../../src/referral/service.js';
 import type { Directory, Profile, Referral } from '../../src/referral/types.js';
 import type { Redis } from '../../src/store/redis.js';
 import { connectTestRedis, deleteKeysWithPrefix, uniquePrefix } from '../helpers/redis-client.js';
@@ -116,5 +118,36 @@ describe.each(['redis', 'memory'] as const)('directory reload (%s store)', (kind
     expect(await h.service.reloadDirectory(next)).toEqual({ routed: 0, toSupervisors: 1, unrouted: 0 });
     expect(await h.store.get(a1.id)).toMatchObject({ supervisorId: 's-ast' });
     expect(await h.store.get(a2.id)).toMatchObject({ workerId: 'w-ast-2', version: 1 });
+  });
+});
+
+describe('a reload on one process reaches the others (one Redis, two services)', () => {
+  it('the other process reads its directory file again once, keeps its directory when the file does not load, and starts from the count it finds', async () => {
+    const shared = `${prefix}procs:`;
+    const instance = () =>
+      new ReferralService({ store: new RedisReferralStore(redis, { prefix: shared }), directory: testDirectory(), config: { ackMinutes: 60, hours: WorkingHours.parse('always') }, now: () => 1_790_000_000_000 });
+    const [a, b] = [instance(), instance()];
+    const next = reloaded();
+    let reads = 0;
+    const file = () => (reads++, next);
+
+    expect(await b.followReloads(file)).toBe('same'); // at start: the count is only noted
+    await a.reloadDirectory(next);
+    expect(await a.followReloads(file)).toBe('same'); // the process that reloaded is up to date
+    expect(await b.followReloads(file)).toBe('reloaded');
+    expect(b.directory()).toBe(next);
+    expect(b.worker('w-ast-1')).toBeUndefined();
+    expect(await b.followReloads(file)).toBe('same');
+    expect(reads).toBe(1);
+
+    await a.reloadDirectory(testDirectory());
+    expect(await b.followReloads(() => {
+      throw new Error('flows/directory/x.yaml: workers[0].capacity: must be a positive integer');
+    })).toBe('failed');
+    expect(b.directory()).toBe(next); // the previous one stays
+    // A process started after the reloads notes the count and keeps the file it started with.
+    const c = instance();
+    expect(await c.followReloads(file)).toBe('same');
+    expect(c.worker('w-ast-1')).toBeDefined();
   });
 });
