@@ -109,6 +109,7 @@ describe('parameters across processes', () => {
     const prefix = sharedPrefix();
     const a = await process(prefix, 0);
     const b = await process(prefix); // the default period, on the fake clock
+    await b.params!.refresh(); // after b's first check (at start, not waited for by createDeps), so a's change comes later
     const reads = vi.spyOn(b.params!.store, 'version');
     await a.params!.store.set(line(), ADMIN, 1);
     expect(asp(b).status).toBe('needs_info');
