@@ -83,7 +83,7 @@ export const configSchema = z
     /** Days a closed referral keeps the family's contact and packet before they are erased. */
     REFERRAL_DATA_DAYS: z.coerce.number().int().min(1).max(365).default(30),
     /** Seconds before updates a dead process had taken are handled by another (src/runtime/inbox.ts). */
-    INBOX_TAKEOVER_SECONDS: z.coerce.number().int().min(3).max(600).default(30),
+    INBOX_TAKEOVER_SECONDS: z.coerce.number().int().min(3).max(600).default(15),
   })
   .superRefine((c, ctx) => {
     const redisSet = (['REDIS_URL', 'REDIS_CLUSTER_URLS', 'REDIS_SENTINEL_URLS'] as const).filter((name) => c[name] !== undefined);

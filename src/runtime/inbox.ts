@@ -114,7 +114,10 @@ export interface RedisInboxOptions extends InboxEvents {
   maxInHand?: number;
   /** How often a live process renews its claim on what it holds. */
   heartbeatMs?: number;
-  /** An entry idle this long belongs to a dead process. Several heartbeats, so a live process never loses one. */
+  /**
+   * An entry idle this long belongs to a dead process (default 15 s: three heartbeats, so a live
+   * process never loses one; and should a stalled one, the update dedup keeps it from running twice).
+   */
   takeOverMs?: number;
   /** How often to look for new entries appended by another process (entries appended here wake the reader at once). */
   pollMs?: number;
@@ -155,7 +158,7 @@ export class RedisStreamInbox implements UpdateInbox {
     this.sequencer = new KeyedSequencer({ maxRunning: options.maxRunning });
     this.maxInHand = options.maxInHand ?? 1000;
     this.heartbeatMs = options.heartbeatMs ?? 5_000;
-    this.takeOverMs = options.takeOverMs ?? 30_000;
+    this.takeOverMs = options.takeOverMs ?? 15_000;
     this.pollMs = options.pollMs ?? 200;
     this.maxDeliveries = options.maxDeliveries ?? 5;
     if (this.takeOverMs < 3 * this.heartbeatMs) throw new RangeError('takeOverMs must be at least three heartbeats');
