@@ -8,15 +8,7 @@
 -- Returns 1, or 0 when the lock was lost (nothing written).
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
 
-local function apply(op, key, json, ttl, old)
-  if op == 's' then
-    redis.call('SET', key, json, 'EX', ttl)
-  elseif op == 'd' then
-    redis.call('DEL', key)
-  end
-  if op ~= '-' and old then redis.call('DEL', old) end
-end
-
+-- apply(op, key, json, ttl, old): hot-path-apply.lua, put in front of this script.
 apply(ARGV[2], KEYS[3], ARGV[3], ARGV[4], KEYS[5])
 apply(ARGV[5], KEYS[4], ARGV[6], ARGV[7], KEYS[6])
 redis.call('HSET', KEYS[1], 'st', 'sent:' .. ARGV[1])

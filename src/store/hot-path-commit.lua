@@ -10,15 +10,7 @@
 -- Returns 1, or 0 when the lock was lost (nothing written).
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
 
-local function apply(op, key, json, ttl, old)
-  if op == 's' then
-    redis.call('SET', key, json, 'EX', ttl)
-  elseif op == 'd' then
-    redis.call('DEL', key)
-  end
-  if op ~= '-' and old then redis.call('DEL', old) end
-end
-
+-- apply(op, key, json, ttl, old): hot-path-apply.lua, put in front of this script.
 if ARGV[2] == 'done' then
   apply(ARGV[4], KEYS[3], ARGV[5], ARGV[6], KEYS[5])
   apply(ARGV[7], KEYS[4], ARGV[8], ARGV[9], KEYS[6])
