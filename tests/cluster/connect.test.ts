@@ -1,20 +1,9 @@
 /** REDIS_URL, REDIS_CLUSTER_URLS or REDIS_SENTINEL_URLS: the setting is checked at start, and the bot connects to each (Sentinel: tests/sentinel). */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ConfigError, readConfig } from '../../src/config.js';
+import { readConfig } from '../../src/config.js';
 import { connectConfigured, isCluster } from '../../src/store/redis.js';
+import { configProblems, TOKEN } from '../helpers/config.js';
 import { startTestCluster, type TestRedisCluster } from '../helpers/redis-cluster.js';
-
-const TOKEN = '123456789:AAEabcdefghijklmnopqrstuvwxyz012345';
-
-function problems(env: Record<string, string>): string[] {
-  try {
-    readConfig({ BOT_TOKEN: TOKEN, ...env });
-    return [];
-  } catch (error) {
-    if (error instanceof ConfigError) return error.lines;
-    throw error;
-  }
-}
 
 describe('the Redis settings', () => {
   it('take a comma-separated list of cluster nodes', () => {
@@ -24,8 +13,8 @@ describe('the Redis settings', () => {
   });
 
   it('refuse a list that is not URLs, and one Redis and a cluster at once', () => {
-    expect(problems({ REDIS_CLUSTER_URLS: '10.0.0.1:6379,10.0.0.2:6379' })).toEqual([expect.stringMatching(/^REDIS_CLUSTER_URLS: expected redis:\/\/host:port URLs/)]);
-    expect(problems({ REDIS_URL: 'redis://a:6379', REDIS_CLUSTER_URLS: 'redis://b:6379' })).toEqual([expect.stringMatching(/^REDIS_CLUSTER_URLS: cannot be set together with REDIS_URL/)]);
+    expect(configProblems({ REDIS_CLUSTER_URLS: '10.0.0.1:6379,10.0.0.2:6379' })).toEqual([expect.stringMatching(/^REDIS_CLUSTER_URLS: expected redis:\/\/host:port URLs/)]);
+    expect(configProblems({ REDIS_URL: 'redis://a:6379', REDIS_CLUSTER_URLS: 'redis://b:6379' })).toEqual([expect.stringMatching(/^REDIS_CLUSTER_URLS: cannot be set together with REDIS_URL/)]);
   });
 
   it('take a comma-separated list of sentinels with the name of their master', () => {
@@ -35,24 +24,24 @@ describe('the Redis settings', () => {
   });
 
   it('refuse sentinels without the master name, a master name alone, and sentinels that are not URLs', () => {
-    expect(problems({ REDIS_SENTINEL_URLS: 'redis://s:26379' })).toEqual([expect.stringMatching(/^REDIS_SENTINEL_MASTER: is required with REDIS_SENTINEL_URLS/)]);
-    expect(problems({ REDIS_SENTINEL_MASTER: 'mymaster' })).toEqual([expect.stringMatching(/^REDIS_SENTINEL_MASTER: is used only with REDIS_SENTINEL_URLS/)]);
-    expect(problems({ REDIS_SENTINEL_URLS: 's1:26379', REDIS_SENTINEL_MASTER: 'mymaster' })).toEqual([expect.stringMatching(/^REDIS_SENTINEL_URLS: expected redis:\/\/host:port URLs of sentinels/)]);
-    expect(problems({ REDIS_SENTINEL_URLS: 'redis://s:26379', REDIS_SENTINEL_MASTER: 'my master' })).toEqual([expect.stringMatching(/^REDIS_SENTINEL_MASTER: expected the master name/)]);
+    expect(configProblems({ REDIS_SENTINEL_URLS: 'redis://s:26379' })).toEqual([expect.stringMatching(/^REDIS_SENTINEL_MASTER: is required with REDIS_SENTINEL_URLS/)]);
+    expect(configProblems({ REDIS_SENTINEL_MASTER: 'mymaster' })).toEqual([expect.stringMatching(/^REDIS_SENTINEL_MASTER: is used only with REDIS_SENTINEL_URLS/)]);
+    expect(configProblems({ REDIS_SENTINEL_URLS: 's1:26379', REDIS_SENTINEL_MASTER: 'mymaster' })).toEqual([expect.stringMatching(/^REDIS_SENTINEL_URLS: expected redis:\/\/host:port URLs of sentinels/)]);
+    expect(configProblems({ REDIS_SENTINEL_URLS: 'redis://s:26379', REDIS_SENTINEL_MASTER: 'my master' })).toEqual([expect.stringMatching(/^REDIS_SENTINEL_MASTER: expected the master name/)]);
   });
 
   it('refuse more than one of one Redis, a cluster and Sentinel, in one line that names them', () => {
     const sentinel = { REDIS_SENTINEL_URLS: 'redis://s:26379', REDIS_SENTINEL_MASTER: 'mymaster' };
-    expect(problems({ REDIS_URL: 'redis://a:6379', ...sentinel })).toEqual(['REDIS_SENTINEL_URLS: cannot be set together with REDIS_URL: one Redis, one cluster or one Sentinel-watched master']);
-    expect(problems({ REDIS_CLUSTER_URLS: 'redis://b:6379', ...sentinel })).toEqual([expect.stringMatching(/^REDIS_SENTINEL_URLS: cannot be set together with REDIS_CLUSTER_URLS:/)]);
-    expect(problems({ REDIS_URL: 'redis://a:6379', REDIS_CLUSTER_URLS: 'redis://b:6379', ...sentinel })).toEqual([expect.stringMatching(/^REDIS_SENTINEL_URLS: cannot be set together with REDIS_URL and REDIS_CLUSTER_URLS:/)]);
+    expect(configProblems({ REDIS_URL: 'redis://a:6379', ...sentinel })).toEqual(['REDIS_SENTINEL_URLS: cannot be set together with REDIS_URL: one Redis, one cluster or one Sentinel-watched master']);
+    expect(configProblems({ REDIS_CLUSTER_URLS: 'redis://b:6379', ...sentinel })).toEqual([expect.stringMatching(/^REDIS_SENTINEL_URLS: cannot be set together with REDIS_CLUSTER_URLS:/)]);
+    expect(configProblems({ REDIS_URL: 'redis://a:6379', REDIS_CLUSTER_URLS: 'redis://b:6379', ...sentinel })).toEqual([expect.stringMatching(/^REDIS_SENTINEL_URLS: cannot be set together with REDIS_URL and REDIS_CLUSTER_URLS:/)]);
   });
 
   it('in production, a cluster or Sentinel is as good as one Redis', () => {
     const production = { NODE_ENV: 'production', LOG_SALT: 'a-real-salt-123' };
-    expect(problems(production)).toEqual([expect.stringMatching(/^REDIS_URL: is required in production/)]);
-    expect(problems({ ...production, REDIS_CLUSTER_URLS: 'redis://b:6379' })).toEqual([]);
-    expect(problems({ ...production, REDIS_SENTINEL_URLS: 'redis://s:26379', REDIS_SENTINEL_MASTER: 'mymaster' })).toEqual([]);
+    expect(configProblems(production)).toEqual([expect.stringMatching(/^REDIS_URL: is required in production/)]);
+    expect(configProblems({ ...production, REDIS_CLUSTER_URLS: 'redis://b:6379' })).toEqual([]);
+    expect(configProblems({ ...production, REDIS_SENTINEL_URLS: 'redis://s:26379', REDIS_SENTINEL_MASTER: 'mymaster' })).toEqual([]);
   });
 });
 

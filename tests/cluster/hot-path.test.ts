@@ -6,7 +6,6 @@
  * family's answers 20–100 ms apart on alternating processes) applies them in
  * update_id order. The single-Redis suite is tests/store/hot-path.test.ts.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDeps } from '../../src/app.js';
 import { createLogger } from '../../src/log.js';
@@ -14,6 +13,7 @@ import type { RedisCluster } from '../../src/store/redis.js';
 import { updateDedupStats } from '../../src/store/update-dedup.js';
 import { BotHarness } from '../helpers/bot-harness.js';
 import { factsOf, startScreening } from '../helpers/family-dialog.js';
+import { slowBotApi, typedAnswersApart } from '../helpers/order-probe.js';
 import { connectTestCluster, deleteKeysWithPrefix, uniquePrefix } from '../helpers/redis-client.js';
 import { startTestCluster, type TestRedisCluster } from '../helpers/redis-cluster.js';
 
@@ -59,27 +59,9 @@ describe('the hot path on a Redis Cluster', () => {
 
   it("the probe's set-up on two processes: one family's typed answers are applied in update_id order", async () => {
     const [A, B] = [await botProcess(), await botProcess()];
-    for (const h of [A, B]) {
-      h.bot.api.config.use(async (prev, method, payload, signal) => {
-        await sleep(100);
-        return prev(method, payload, signal);
-      });
-    }
+    slowBotApi(A, B);
     for (const gap of [20, 100]) {
-      const id = ++chatSeq;
-      const fa = A.family(id);
-      const fb = B.family(id);
-      await startScreening(fa);
-      await fa.press('a:no');
-      const p1 = fa.say('7');
-      await sleep(gap);
-      const p2 = fb.say('4');
-      await sleep(gap);
-      const p3 = fa.say('2');
-      await Promise.all([p1, p2, p3]);
-      // In order: 7 people, 4 children, and "2" meets the topics screen. Out of order, "2" would be the children.
-      const facts = await factsOf(A, id);
-      expect({ gap, household: facts.household_members, children: facts.children }).toEqual({ gap, household: 7, children: 4 });
+      expect({ gap, ...(await typedAnswersApart(A, B, ++chatSeq, gap)) }).toEqual({ gap, household: 7, children: 4 });
     }
   }, 30_000);
 });

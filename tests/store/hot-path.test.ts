@@ -19,6 +19,7 @@ import { updateDedupStats } from '../../src/store/update-dedup.js';
 import { CommandCounter } from '../../bench/round-trips.js';
 import { BotHarness } from '../helpers/bot-harness.js';
 import { currentFact, factsOf, startScreening } from '../helpers/family-dialog.js';
+import { slowBotApi, typedAnswersApart } from '../helpers/order-probe.js';
 import { connectTestRedis, deleteKeysWithPrefix, uniquePrefix } from '../helpers/redis-client.js';
 
 const prefix = uniquePrefix('hotpath');
@@ -288,27 +289,9 @@ describe('one order per chat', () => {
 
   it("the probe's set-up: two processes, Bot API calls 100 ms, one family's typed answers 20–100 ms apart: applied in order", async () => {
     const [A, B] = [await botProcess(), await botProcess()];
-    for (const { h } of [A, B]) {
-      h.bot.api.config.use(async (prev, method, payload, signal) => {
-        await sleep(100);
-        return prev(method, payload, signal);
-      });
-    }
+    slowBotApi(A.h, B.h);
     for (const gap of [20, 100, 60]) {
-      const id = ++chatSeq;
-      const fa = A.h.family(id);
-      const fb = B.h.family(id);
-      await startScreening(fa);
-      await fa.press('a:no');
-      const p1 = fa.say('7');
-      await sleep(gap);
-      const p2 = fb.say('4');
-      await sleep(gap);
-      const p3 = fa.say('2');
-      await Promise.all([p1, p2, p3]);
-      // In order: 7 people, 4 children, and "2" meets the topics screen (buttons only). Out of order, "2" would be the children.
-      const facts = await factsOf(A.h, id);
-      expect({ gap, household: facts.household_members, children: facts.children }).toEqual({ gap, household: 7, children: 4 });
+      expect({ gap, ...(await typedAnswersApart(A.h, B.h, ++chatSeq, gap)) }).toEqual({ gap, household: 7, children: 4 });
     }
   }, 30_000);
 });
