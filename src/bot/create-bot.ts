@@ -8,7 +8,7 @@ import { chatRef } from '../log.js';
 import { runtimeMetrics } from '../runtime/metrics.js';
 import { malformedReason } from '../runtime/update-shape.js';
 import { sessionBeforeConsent } from '../runtime/session-before-consent.js';
-import { isReadOnlyApiMethod, type UpdateClaim } from '../store/update-dedup.js';
+import { actsOnTelegram, type UpdateClaim } from '../store/update-dedup.js';
 import { encode } from './callback-data.js';
 import type { BotContext, BotDeps, SessionData } from './context.js';
 import { family } from './family.js';
@@ -143,7 +143,7 @@ function wireReferrals(bot: Bot<BotContext>, deps: BotDeps): void {
 
 /**
  * The update is recorded as acting when its first Bot API call that does
- * something leaves for Telegram: on this update's own Api (outermost) the call's
+ * something (actsOnTelegram) leaves for Telegram: on this update's own Api (outermost) the call's
  * payload is tied to the claim, and commitOnTheWire, innermost on the bot's Api
  * (under the throttler and retries), commits just before the request goes out.
  * So an update whose reply still waits in the throttler when the process dies has
@@ -153,7 +153,7 @@ function wireReferrals(bot: Bot<BotContext>, deps: BotDeps): void {
  */
 function fenceApi(claim: UpdateClaim): Transformer {
   return async (prev, method, payload, signal) => {
-    if (isReadOnlyApiMethod(method)) return prev(method, payload, signal);
+    if (!actsOnTelegram(method)) return prev(method, payload, signal);
     if (payload === null || typeof payload !== 'object') await claim.commit();
     else claimOfPayload.set(payload, claim);
     const answer = await prev(method, payload, signal);

@@ -310,8 +310,14 @@ export class ChatClaims {
   }
 }
 
-/** Bot API methods that only read (getMe, getChat, getChatMember…): everything else acts. */
-export const isReadOnlyApiMethod = (method: string): boolean => method.startsWith('get');
+/**
+ * Whether a Bot API call counts as the update acting. Reads (getMe, getChat…) do not, and
+ * neither does answerCallbackQuery: it only stops the button's spinner, comes first (before
+ * the press changes anything) and is harmless when a redelivery answers it again — counted,
+ * it would mark the update acted with the state from before the press, and a process dying
+ * after the next screen left would keep that older state.
+ */
+export const actsOnTelegram = (method: string): boolean => !method.startsWith('get') && method !== 'answerCallbackQuery';
 
 function positiveSeconds(seconds: number): number {
   if (!Number.isInteger(seconds) || seconds <= 0) throw new RangeError(`ttlSeconds must be a positive integer, got ${seconds}`);
