@@ -172,6 +172,26 @@ describe('the commit sends only what the acted mark did not write', () => {
   });
 });
 
+describe('the acted mark of a button press', () => {
+  it('carries the press: answering the callback query does not count as acting, the next screen does', async () => {
+    const { h, client } = await botProcess();
+    const f = h.family(++chatSeq);
+    await startScreening(f);
+    const scripted = client as unknown as { hotPathActed: (keys: string[], args: string[]) => Promise<unknown> };
+    const acted = scripted.hotPathActed;
+    const dialogs: string[] = [];
+    scripted.hotPathActed = (keys, args) => (dialogs.push(args[5]!), acted.call(client, keys, args));
+    try {
+      await f.press('a:no');
+    } finally {
+      scripted.hotPathActed = acted;
+    }
+    expect(dialogs).toHaveLength(1);
+    // What a redelivery after a crash would find: the answer the family was shown the next question for.
+    expect((JSON.parse(dialogs[0]!) as { snapshot: { context: { facts: Record<string, unknown> } } }).snapshot.context.facts).toMatchObject({ in_danger_now: 'no' });
+  });
+});
+
 describe('the commit is fenced by the lock token', () => {
   it('a holder whose lease was taken over writes nothing and says so', async () => {
     const problems: Error[] = [];
