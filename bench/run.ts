@@ -5,6 +5,7 @@
  * tests). Needs Redis: REDIS_URL, or a throwaway redis-server on loopback.
  *
  *   BENCH_SLOTS=100  families in flight per implementation (× 3 generations)
+ *   BENCH_SCALE=off  skip the scale part (e.g. to profile the in-process part alone)
  *
  * Then the scale part (bench/scale.ts): 1, 2 and 4 bot processes in webhook mode.
  */
@@ -272,4 +273,4 @@ function positiveInt(raw: string | undefined, fallback: number): number {
 
 await main();
 // Many webhook processes, measured from a separate load process (bench/scale.ts): its own Redis, after the rest.
-await scaleBench();
+if (process.env.BENCH_SCALE !== 'off') await scaleBench();

@@ -21,9 +21,6 @@ export interface Outcome {
   missingParams: Set<string>;
 }
 
-/** Every fact that could still decide an outcome. */
-export const missingOf = (o: Outcome): Set<string> => new Set([...o.toTrue, ...o.toFalse]);
-
 export interface EvalContext {
   facts: Facts;
   catalogue: Catalogue;
@@ -44,14 +41,14 @@ export interface FactRead {
   undecidedBy: Set<string>;
 }
 
-const decided = (truth: 'T' | 'F', because: Reason[]): Outcome => ({ truth, because, toTrue: new Set(), toFalse: new Set(), missingParams: new Set() });
-const undecided = (missing: Iterable<string>, missingParams: Iterable<string> = []): Outcome => ({
-  truth: 'U',
-  because: [],
-  toTrue: new Set(missing),
-  toFalse: new Set(missing),
-  missingParams: new Set(missingParams),
-});
+/**
+ * Outcomes are never changed once made, so a decided one shares the empty sets and an undecided
+ * fact test shares its read's `missing` (evaluation builds thousands per answer: this keeps it cheap).
+ */
+const NONE: Set<string> = new Set();
+
+const decided = (truth: 'T' | 'F', because: Reason[]): Outcome => ({ truth, because, toTrue: NONE, toFalse: NONE, missingParams: NONE });
+const undecided = (missing: Set<string>, missingParams: Set<string> = NONE): Outcome => ({ truth: 'U', because: [], toTrue: missing, toFalse: missing, missingParams });
 
 export function evaluateCondition(cond: Condition, ctx: EvalContext): Outcome {
   if ('all' in cond) return combine(cond.all.map((c) => evaluateCondition(c, ctx)), 'all');
@@ -71,23 +68,47 @@ export function evaluateCondition(cond: Condition, ctx: EvalContext): Outcome {
 
 function combine(parts: Outcome[], op: 'all' | 'any'): Outcome {
   const decisive: Truth = op === 'all' ? 'F' : 'T';
-  const hits = parts.filter((p) => p.truth === decisive);
-  if (hits.length) return decided(decisive, hits.flatMap((p) => p.because));
-  const open = parts.filter((p) => p.truth === 'U');
-  if (!open.length) return decided(op === 'all' ? 'T' : 'F', parts.flatMap((p) => p.because));
+  const open: Outcome[] = [];
+  let hits: Reason[] | undefined;
+  for (const p of parts) {
+    if (p.truth === decisive) (hits ??= []).push(...p.because);
+    else if (p.truth === 'U') open.push(p);
+  }
+  if (hits) return decided(decisive, hits);
+  if (!open.length) return decided(op === 'all' ? 'T' : 'F', becauseOf(parts, undefined));
   // `all` becomes true only if every open part can; `any` becomes false only if every open part can.
-  const union = (pick: (o: Outcome) => Set<string>) => new Set(open.flatMap((p) => [...pick(p)]));
-  const everyCan = (pick: (o: Outcome) => Set<string>) => open.every((p) => pick(p).size > 0);
-  const toTrue = op === 'any' || everyCan((o) => o.toTrue) ? union((o) => o.toTrue) : new Set<string>();
-  const toFalse = op === 'all' || everyCan((o) => o.toFalse) ? union((o) => o.toFalse) : new Set<string>();
+  const toTrue = op === 'any' || open.every(canTurnTrue) ? unionOf(open, 'toTrue') : NONE;
+  const toFalse = op === 'all' || open.every(canTurnFalse) ? unionOf(open, 'toFalse') : NONE;
   return {
     truth: 'U',
     // Keep only the criteria already met (inside `all`), so a renderer's ✅ is always true.
-    because: parts.filter((p) => p.truth === 'T').flatMap((p) => p.because),
+    because: becauseOf(parts, 'T'),
     toTrue,
     toFalse,
-    missingParams: union((o) => o.missingParams),
+    missingParams: unionOf(open, 'missingParams'),
   };
+}
+
+const canTurnTrue = (o: Outcome): boolean => o.toTrue.size > 0;
+const canTurnFalse = (o: Outcome): boolean => o.toFalse.size > 0;
+
+/** The criteria of the parts (of those with `truth`, when given), in order. */
+function becauseOf(parts: Outcome[], truth: Truth | undefined): Reason[] {
+  const out: Reason[] = [];
+  for (const p of parts) if (truth === undefined || p.truth === truth) out.push(...p.because);
+  return out;
+}
+
+function unionOf(parts: Outcome[], field: 'toTrue' | 'toFalse' | 'missingParams'): Set<string> {
+  if (parts.length === 1) return parts[0]![field];
+  let union: Set<string> | undefined;
+  for (const p of parts) {
+    const ids = p[field];
+    if (!ids.size) continue;
+    if (!union) union = new Set(ids);
+    else for (const id of ids) union.add(id);
+  }
+  return union ?? NONE;
 }
 
 function fromRule(ctx: EvalContext, id: string): Outcome {
@@ -118,16 +139,23 @@ function sumAtLeast(cond: Extract<Condition, { sum: string[] }>, ctx: EvalContex
   const room = open.reduce((s, r) => s + (ctx.factDefs.get(r.id)?.max ?? Infinity), 0);
   if (total + room < n) return decided('F', because);
   if (typeof bound?.value === 'number' && bound.value < n) return decided('F', [...because, ...bound.because]);
-  const o = undecided(open.flatMap((r) => [...r.read.missing]));
-  if (bound && bound.value === undefined) for (const m of bound.missing) o.toFalse.add(m);
-  return o;
+  const missing = new Set(open.flatMap((r) => [...r.read.missing]));
+  const toFalse = bound && bound.value === undefined ? new Set([...missing, ...bound.missing]) : missing;
+  return { truth: 'U', because: [], toTrue: missing, toFalse, missingParams: NONE };
 }
 
-/** What other answers say about a fact: a closed gate or an implication. */
-function derivations(def: FactDef | undefined): { when: Condition; value: string | number }[] {
+type Derivation = { when: Condition; value: string | number };
+const derivationsOf = new WeakMap<FactDef, Derivation[]>();
+
+/** What other answers say about a fact: a closed gate or an implication (worked out once per definition). */
+function derivations(def: FactDef | undefined): Derivation[] {
   if (!def) return [];
-  const gate = def.relevantIf && def.whenIrrelevant !== undefined ? [{ when: { not: def.relevantIf }, value: def.whenIrrelevant }] : [];
-  return [...gate, ...(def.impliedBy ?? [])];
+  let list = derivationsOf.get(def);
+  if (!list) {
+    const gate = def.relevantIf && def.whenIrrelevant !== undefined ? [{ when: { not: def.relevantIf }, value: def.whenIrrelevant }] : [];
+    derivationsOf.set(def, (list = [...gate, ...(def.impliedBy ?? [])]));
+  }
+  return list;
 }
 
 /**
@@ -144,17 +172,21 @@ export function readFact(id: string, ctx: EvalContext): FactRead {
 }
 
 function readUncached(id: string, ctx: EvalContext): FactRead {
-  const undecidedBy = new Set<string>();
+  let undecidedBy = NONE;
   for (const d of derivations(ctx.factDefs.get(id))) {
     const o = evaluateCondition(d.when, ctx);
-    if (o.truth === 'T') return { value: d.value, because: o.because, missing: new Set(), undecidedBy };
-    if (o.truth === 'U') for (const m of missingOf(o)) undecidedBy.add(m);
+    if (o.truth === 'T') return { value: d.value, because: o.because, missing: NONE, undecidedBy };
+    if (o.truth === 'U') {
+      if (undecidedBy === NONE) undecidedBy = new Set();
+      for (const m of o.toTrue) undecidedBy.add(m);
+      for (const m of o.toFalse) undecidedBy.add(m);
+    }
   }
   const given = ctx.facts[id];
-  if (given !== undefined && given !== 'unknown') return { value: given, because: [{ fact: id, value: given }], missing: new Set(), undecidedBy };
+  if (given !== undefined && given !== 'unknown') return { value: given, because: [{ fact: id, value: given }], missing: NONE, undecidedBy };
   // A question the topics screen closed is never asked, so the answers that would open its gate settle nothing
   // (children_under_3 is worth asking only for the children topic's question about a child under 3).
-  if (topicClosed(id, ctx)) return { because: [], missing: new Set([id]), undecidedBy: new Set() };
+  if (topicClosed(id, ctx)) return { because: [], missing: new Set([id]), undecidedBy: NONE };
   return { because: [], missing: new Set([...undecidedBy, id]), undecidedBy };
 }
 
@@ -186,14 +218,14 @@ function perCapitaIncomeBelow(paramId: string, ctx: EvalContext): Outcome {
   if (topicClosed('monthly_income_kzt', ctx)) return decided('F', []);
   const region = readFact('region', ctx);
   if (region.value === undefined) {
-    if (!anyRegionInForce(ctx.catalogue.params, paramId, ctx.date)) return undecided([], [paramId]);
-    return undecided(['region', ...undecidedIncomeFacts(ctx)]);
+    if (!anyRegionInForce(ctx.catalogue.params, paramId, ctx.date)) return undecided(NONE, new Set([paramId]));
+    return undecided(new Set(['region', ...undecidedIncomeFacts(ctx)]));
   }
   const line = valueInForce(ctx.catalogue.params, paramId, String(region.value), ctx.date);
-  if (!line) return undecided([], [paramId]);
+  if (!line) return undecided(NONE, new Set([paramId]));
   const lineReason: Reason = { param: paramId, value: line.value, region: String(region.value), verified: line.verified };
   const income = readFact('monthly_income_kzt', ctx);
-  if (income.value === undefined) return undecided(['monthly_income_kzt']);
+  if (income.value === undefined) return undecided(new Set(['monthly_income_kzt']));
   const total = Number(income.value);
   if (total < line.value) return decided('T', [...income.because, lineReason]);
   const members = readFact('household_members', ctx);

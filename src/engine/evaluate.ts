@@ -2,7 +2,7 @@
  * The screening engine: facts + catalogue + date → result (SPEC §5). Pure: no
  * I/O, no clock. The dialog, the CLI and the tests all call this one function.
  */
-import { evaluateCondition, missingOf, readFact, type EvalContext } from './conditions.js';
+import { evaluateCondition, readFact, type EvalContext, type Outcome } from './conditions.js';
 import { topicClosed } from './topics.js';
 import type { Catalogue, Condition, FactDef, Facts, Reason, Result, Rule, RuleResult, ServiceResult, Status } from './types.js';
 
@@ -61,16 +61,28 @@ function context(facts: Facts, catalogue: Catalogue, date: string): EvalContext 
   return { facts, catalogue, date, factDefs, grounds: new Map(), benefits: new Map(), outcomes: new Map(), readCache: new Map() };
 }
 
+/** A rule's source as results show it (without the seed's line references), made once per rule. */
+const sourceOf = new WeakMap<Rule, RuleResult['source']>();
+
+function resultSource(rule: Rule): RuleResult['source'] {
+  let source = sourceOf.get(rule);
+  if (!source) {
+    const { seed: _seed, ...rest } = rule.source;
+    sourceOf.set(rule, (source = rest));
+  }
+  return source;
+}
+
 function evaluateRule(rule: Rule, ctx: EvalContext): RuleResult {
-  const { seed: _seed, ...source } = rule.source;
+  const source = resultSource(rule);
   if ((rule.validFrom && ctx.date < rule.validFrom) || (rule.validTo && ctx.date > rule.validTo)) {
-    ctx.outcomes.set(rule.id, { truth: 'F', because: [], toTrue: new Set(), toFalse: new Set(), missingParams: new Set() });
+    ctx.outcomes.set(rule.id, notIndicated());
     return { id: rule.id, status: 'not_indicated', because: [], source, notInForce: true };
   }
   const o = evaluateCondition(rule.when, ctx);
-  if (o.truth === 'U' && o.toTrue.size && [...o.toTrue].every((f) => topicClosed(f, ctx))) {
+  if (o.truth === 'U' && o.toTrue.size && everyClosed(o.toTrue, ctx)) {
     // Only questions of topics the family did not tick could make it true: a topic not ticked is an answer.
-    ctx.outcomes.set(rule.id, { truth: 'F', because: [], toTrue: new Set(), toFalse: new Set(), missingParams: new Set() });
+    ctx.outcomes.set(rule.id, notIndicated());
     return { id: rule.id, status: 'not_indicated', because: dedupe(o.because), source };
   }
   ctx.outcomes.set(rule.id, o);
@@ -79,7 +91,7 @@ function evaluateRule(rule: Rule, ctx: EvalContext): RuleResult {
     // A parameter with no value in force (no poverty line for the date and region) keeps the rule from ever being
     // indicated: no answer can settle it, so none is asked for it; the answers could only say which way it cannot apply.
     const settleable = o.toTrue.size > 0 || o.missingParams.size === 0;
-    result.missing = settleable ? inFactOrder(ctx.catalogue, [...missingOf(o)].filter((f) => !topicClosed(f, ctx))) : [];
+    result.missing = settleable ? inFactOrder(ctx.catalogue, [...o.toTrue, ...o.toFalse].filter((f) => !topicClosed(f, ctx))) : [];
     if (o.missingParams.size) result.missingParams = [...o.missingParams];
   }
   return result;
@@ -95,19 +107,39 @@ function suggestServices(grounds: RuleResult[], facts: Facts, catalogue: Catalog
   });
 }
 
+const notIndicated = (): Outcome => ({ truth: 'F', because: [], toTrue: new Set(), toFalse: new Set(), missingParams: new Set() });
+
+function everyClosed(facts: Set<string>, ctx: EvalContext): boolean {
+  for (const f of facts) if (!topicClosed(f, ctx)) return false;
+  return true;
+}
+
 /** The same criterion can support a rule twice (directly and through a ground); say it once. */
 function dedupe(reasons: Reason[]): Reason[] {
+  if (reasons.length < 2) return [...reasons];
   const seen = new Set<string>();
   return reasons.filter((r) => {
-    const key = JSON.stringify(r);
+    const key = reasonKey(r);
     return !seen.has(key) && (seen.add(key), true);
   });
 }
 
+/** Equal for equal reasons; a fact's value is a number, a string or a list of strings. */
+function reasonKey(r: Reason): string {
+  if (!('fact' in r)) return JSON.stringify(r);
+  const v = r.value;
+  return `${r.fact}\u0000${Array.isArray(v) ? `[${v.join('\u0001')}` : `${typeof v}:${v}`}`;
+}
+
+/** Where each fact stands in the catalogue's asking order, once per catalogue. */
+const orderOf = new WeakMap<Catalogue, Map<string, number>>();
+
 /** Dedupes fact ids and sorts them in the catalogue's asking order. */
 function inFactOrder(catalogue: Catalogue, ids: string[]): string[] {
-  const set = new Set(ids);
-  return catalogue.facts.map((f) => f.id).filter((id) => set.has(id));
+  let order = orderOf.get(catalogue);
+  if (!order) orderOf.set(catalogue, (order = new Map(catalogue.facts.map((f, i) => [f.id, i]))));
+  const known = order;
+  return [...new Set(ids)].filter((id) => known.has(id)).sort((a, b) => known.get(a)! - known.get(b)!);
 }
 
 /**
