@@ -24,6 +24,7 @@ import { BENCH_SALT, captureQuestionnaire, createQamqor } from './qamqor.js';
 import { CommandCounter } from './round-trips.js';
 import { measureFloor, type Floor } from './floor.js';
 import { scaleBench } from './scale.js';
+import { COMPILED } from './runnable.js';
 import { mulberry32, schedule } from './schedule.js';
 
 const ANSWERS = 30;
@@ -170,7 +171,8 @@ function print(impls: Impl[], bytes: Map<string, Bytes>, elapsed: number, telegr
   const cpu = os.cpus();
   console.log(`\nQamqor vs @grammyjs/conversations — ${ANSWERS}-question screening, ${FAMILIES} families × ${ANSWERS} answers each (${SLOTS} at a time), one run`);
   console.log(`${q.times[1]!.length} timed updates per step and implementation`);
-  console.log(`node ${process.version}, ${cpu.length} × ${cpu[0]?.model.trim() ?? 'cpu'}, Redis on loopback; ${elapsed.toFixed(1)} s; Bot API faked in-process (${[...telegram.counts.values()].reduce((a, b) => a + b, 0)} calls)\n`);
+  console.log(`node ${process.version}, ${cpu.length} × ${cpu[0]?.model.trim() ?? 'cpu'}, Redis on loopback; ${elapsed.toFixed(1)} s; Bot API faked in-process (${[...telegram.counts.values()].reduce((a, b) => a + b, 0)} calls)`);
+  console.log(`${COMPILED ? 'compiled to JavaScript, plain node (bench/compile.ts), as the Dockerfile runs Qamqor' : 'from source, through tsx (esbuild keepNames wrappers on every function of ours)'}\n`);
 
   const head = ['', ...REPORT_STEPS.map((s) => `step ${s} p50/p99 ms`), 'step30/step1 p50 (p99)', 'state B', 'Redis B/family'];
   const row = (impl: Impl): string[] => {

@@ -1,12 +1,14 @@
 /**
- * The scale bench's bot processes: `node --import tsx src/main.ts` as an operator
- * runs it (tests/helpers/bot-process.ts does the same for the e2e tests), with
+ * The scale bench's bot processes: `node dist/src/main.js` as the Dockerfile runs it
+ * (here the bench's compiled copy, bench/compile.ts; `node --import tsx src/main.ts`
+ * when the bench runs from source, as tests/helpers/bot-process.ts does for the e2e tests), with
  * extra `--import` preloads, ready once /healthz answers 200. Stopped with SIGTERM,
  * which lets each finish what it holds (src/main.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { baseEnv, PROJECT_ROOT } from '../tests/helpers/bot-process.js';
+import { LOADER_ARGS, modulePath } from './runnable.js';
 
 export interface ScaleBot {
   readonly pid: number;
@@ -20,7 +22,7 @@ process.once('exit', () => {
 });
 
 export async function startBot(env: Record<string, string>, preloads: string[], timeoutMs = 60_000): Promise<ScaleBot> {
-  const args = [...(process.env.SCALE_BOT_NODE_ARGS?.split(' ').filter(Boolean) ?? []), '--import', 'tsx', ...preloads.flatMap((p) => ['--import', p]), 'src/main.ts'];
+  const args = [...(process.env.SCALE_BOT_NODE_ARGS?.split(' ').filter(Boolean) ?? []), ...LOADER_ARGS, ...preloads.flatMap((p) => ['--import', p]), modulePath('src/main.ts')];
   const child = spawn(process.execPath, args, { cwd: PROJECT_ROOT, env: { ...baseEnv(), ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   running.add(child);
   let stderr = '';

@@ -2,8 +2,8 @@
  * `npx tsx bench/scale.ts` (and the last part of `npm run bench`): many stateless
  * webhook processes on one Redis, measured from a separate load process.
  *
- * For N = 1, 2, 4 it starts N real bot processes (`node --import tsx src/main.ts`,
- * webhook mode, each on its own loopback port and KEY_PREFIX per N) and one load
+ * For N = 1, 2, 4 it starts N real bot processes (`node src/main.js` compiled, as the
+ * Dockerfile runs it, under `npm run bench`; `node --import tsx src/main.ts` from source), webhook mode, each on its own loopback port and KEY_PREFIX per N) and one load
  * process (`scale-load.ts`) that is both their Bot API and their Telegram: families
  * in a closed loop, round robin over the ports, a share of updates posted twice to
  * two processes. It prints updates/s, latency from post to screen, who used the CPU,
@@ -26,6 +26,7 @@ import { startBot, type ScaleBot } from './scale-bots.js';
 import { familyBytes, referralBytes, waitingCaseBytes } from './scale-bytes.js';
 import type { LoadResult, LoadSettings } from './scale-load.js';
 import { SCALE_TOKEN } from './scale-telegram.js';
+import { COMPILED, LOADER_ARGS, modulePath } from './runnable.js';
 
 const CONFIGURATIONS = (process.env.SCALE_PROCESSES ?? '1,2,4').split(',').map(Number);
 const FAMILIES = Number(process.env.SCALE_FAMILIES ?? 200);
@@ -35,10 +36,10 @@ const HOOK_PATH = '/telegram/hook';
 const SALT = 'bench-scale-salt';
 /** K waiting cases and K open referrals for the bytes each adds. */
 const BYTES_K = 200;
-const LOAD_SCRIPT = fileURLToPath(new URL('./scale-load.ts', import.meta.url));
+const LOAD_SCRIPT = fileURLToPath(new URL(modulePath('./scale-load.ts'), import.meta.url));
 /** Telegram's pace lifted in the bot processes (see scale-unthrottled.ts), unless SCALE_TELEGRAM_LIMITS=on. */
 const LIMITS = process.env.SCALE_TELEGRAM_LIMITS === 'on';
-const PRELOADS = LIMITS ? [] : [fileURLToPath(new URL('./scale-unthrottled.ts', import.meta.url))];
+const PRELOADS = LIMITS ? [] : [fileURLToPath(new URL(modulePath('./scale-unthrottled.ts'), import.meta.url))];
 
 interface Cpu {
   /** Seconds of CPU over the window. */
@@ -99,7 +100,7 @@ async function configuration(n: number, redisUrl: string, prefix: string, chatBa
     hookPath: HOOK_PATH,
     secret,
   };
-  const load = fork(LOAD_SCRIPT, [JSON.stringify(settings)], { cwd: PROJECT_ROOT, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const load = fork(LOAD_SCRIPT, [JSON.stringify(settings)], { cwd: PROJECT_ROOT, execArgv: LOADER_ARGS, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const loadExited = new Promise<void>((resolve) => load.once('exit', () => resolve()));
   try {
     const { apiRoot } = await message<{ apiRoot: string }>(load, 'ready');
@@ -196,6 +197,7 @@ function print(rows: Row[], machine: Machine, bytes: RedisBytes): void {
   const one = rows[0]!.load.updatesPerSecond;
   console.log(`\nMany stateless webhook processes on one Redis — ${FAMILIES} families in flight, /start + consent + ${ANSWERS} answers each, ${MEASURE_MS / 1000} s measured after 5 s warm-up`);
   console.log(`${cores} × ${cpus[0]?.model.trim() ?? 'cpu'}, node ${process.version}, Redis ${machine.redisVersion} on loopback; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}; ${machine.seconds.toFixed(0)} s`);
+  console.log(COMPILED ? 'Bots and load process compiled to JavaScript, run with plain node (bench/compile.ts)' : 'Bots and load process from source, through tsx');
   console.log('Load process: fake Bot API over HTTP + families posting round robin; 10% of updates posted again 5 ms later to another process');
   console.log(LIMITS ? "Telegram's pace kept (30 calls/s per process, 100 ms between calls to a chat)\n" : "Telegram's pace lifted in the bot processes (bench/scale-unthrottled.ts); the throttler still runs\n");
   const pct = (s: number | undefined, wall: number) => (s === undefined || !Number.isFinite(s) ? '–' : `${((s / wall) * 100).toFixed(0)}%`);
