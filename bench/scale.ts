@@ -199,7 +199,7 @@ function print(rows: Row[], machine: Machine, bytes: RedisBytes): void {
   console.log(`${cores} × ${cpus[0]?.model.trim() ?? 'cpu'}, node ${process.version}, Redis ${machine.redisVersion} on loopback; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}; ${machine.seconds.toFixed(0)} s`);
   console.log(COMPILED ? 'Bots and load process compiled to JavaScript, run with plain node (bench/compile.ts)' : 'Bots and load process from source, through tsx');
   console.log('Load process: fake Bot API over HTTP + families posting round robin; 10% of updates posted again 5 ms later to another process');
-  console.log(LIMITS ? "Telegram's pace kept (30 calls/s per process, 100 ms between calls to a chat)\n" : "Telegram's pace lifted in the bot processes (bench/scale-unthrottled.ts); the throttler still runs\n");
+  console.log(LIMITS ? "Telegram's pace kept (30 calls/s per process, 100 ms between calls to a chat)\n" : "Telegram's pace lifted in the bot processes (bench/scale-unthrottled.ts); the pacer still runs\n");
   const pct = (s: number | undefined, wall: number) => (s === undefined || !Number.isFinite(s) ? '–' : `${((s / wall) * 100).toFixed(0)}%`);
   table([
     ['processes', 'updates/s', 'p50 ms', 'p99 ms', 'load CPU', 'lost', 'twice', 'ratio to 1 process'],

@@ -145,8 +145,8 @@ function wireReferrals(bot: Bot<BotContext>, deps: BotDeps): void {
  * The update is recorded as acting when its first Bot API call that does
  * something (actsOnTelegram) leaves for Telegram: on this update's own Api (outermost) the call's
  * payload is tied to the claim, and commitOnTheWire, innermost on the bot's Api
- * (under the throttler and retries), commits just before the request goes out.
- * So an update whose reply still waits in the throttler when the process dies has
+ * (under the pacer and retries), commits just before the request goes out.
+ * So an update whose reply still waits in the pacer when the process dies has
  * not acted, and its next delivery is handled instead of dropped. A Telegram
  * stand-in installed outside commitOnTheWire (tests) is covered by the commit
  * after the call.

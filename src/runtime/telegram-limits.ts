@@ -2,28 +2,19 @@
  * Telegram's limits, as the bot applies them: pace outgoing calls (about one
  * message a second per chat, 20 a minute per group, 30 a second in all) and
  * retry after 429 and network blips. One module, so that main.ts and the test
- * that checks the throttler use the very same options.
+ * that checks the pace use the very same limits.
  */
 import { autoRetry } from '@grammyjs/auto-retry';
-import { apiThrottler } from '@grammyjs/transformer-throttler';
 import type { Api, Transformer } from 'grammy';
 import { runtimeMetrics } from './metrics.js';
+import { PACE, telegramPace, type PaceLimits } from './telegram-pace.js';
 
-/**
- * Bottleneck options (and only those: Bottleneck ignores names it does not
- * know, so a typo silently removes a limit; tests/handoff/failures.test.ts checks them).
- * Private chats get short bursts: a screen is often two calls (remove the old keyboard, send the next).
- */
-export const THROTTLE = {
-  global: { reservoir: 30, reservoirRefreshAmount: 30, reservoirRefreshInterval: 1000 },
-  group: { maxConcurrent: 1, minTime: 1000, reservoir: 20, reservoirRefreshAmount: 20, reservoirRefreshInterval: 60_000 },
-  out: { maxConcurrent: 1, minTime: 100 },
-};
+export { PACE };
 
 export const RETRY = { maxRetryAttempts: 5, maxDelaySeconds: 60 };
 
-export function useTelegramLimits(api: Api, throttle = THROTTLE): void {
-  api.config.use(apiThrottler(throttle));
+export function useTelegramLimits(api: Api, pace: PaceLimits = PACE): void {
+  api.config.use(telegramPace(pace));
   api.config.use(countRetries);
   api.config.use(autoRetry(RETRY));
   api.config.use(countFailures);

@@ -3,8 +3,8 @@
  * src/main.ts`, long polling), Telegram played by telegram-test-api, a real
  * Redis. A family presses the buttons the bot sent and reads what it says.
  *
- * The tests run concurrently: the bot paces messages to one per second per
- * chat (apiThrottler), so a full screening takes tens of seconds of waiting.
+ * The tests run concurrently: the bot paces its messages to each
+ * chat (src/runtime/telegram-pace.ts), so a full screening takes tens of seconds of waiting.
  */
 import { randomInt } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it, type TestContext } from 'vitest';

@@ -3,14 +3,13 @@
  * (InProcessTelegram.failNext): a deleted case topic is recreated with its
  * card; a family that blocked the bot is marked unreachable in the topic; 429
  * answers are retried after retry_after (with @grammyjs/auto-retry, as in
- * production); topic creation is one at a time and paced by the throttler; a
+ * production); topic creation is one at a time and paced by the pacer (telegram-pace.ts); a
  * relay that fails stays in the outbox and is sent once later; the same
  * update twice is relayed once. Memory store (the Redis twin: durability.test.ts).
  */
 import { autoRetry } from '@grammyjs/auto-retry';
-import Bottleneck from 'bottleneck';
 import { runtimeMetrics } from '../../src/runtime/metrics.js';
-import { THROTTLE, useTelegramLimits } from '../../src/runtime/telegram-limits.js';
+import { PACE, useTelegramLimits } from '../../src/runtime/telegram-limits.js';
 import { describe, expect, it } from 'vitest';
 import { answered, copies, GROUP, GROUP_CHAT, HandoffHarness, OPERATOR, reaching, sentTo } from '../helpers/handoff-harness.js';
 
@@ -161,7 +160,7 @@ describe('topic creation is throttled', () => {
   it('with the production limits, a call tried again after retry_after is counted in /metrics, once', async () => {
     const hh = new HandoffHarness();
     const rec = await hh.open(hh.family(722));
-    useTelegramLimits(hh.h.bot.api, { ...THROTTLE, group: { ...THROTTLE.group, minTime: 1 }, out: { ...THROTTLE.out, minTime: 0 } });
+    useTelegramLimits(hh.h.bot.api, { ...PACE, groupGapMs: 1, privateGapMs: 0 });
     const before = await runtimeMetrics.telegramRetries.value({ method: 'sendMessage' });
     hh.telegram.failNext('sendMessage', 429, 'Too Many Requests: retry after 1', { retry_after: 1 });
     await hh.operator(OPERATOR).press(rec, 'take');
@@ -169,18 +168,15 @@ describe('topic creation is throttled', () => {
     expect((await hh.get(rec.id)).status).toBe('claimed');
   });
 
-  it('the production throttler uses only options Bottleneck knows (an unknown one silently removes a limit)', () => {
-    const known = new Set(Object.keys((Bottleneck.prototype as unknown as { storeDefaults: object }).storeDefaults));
-    for (const [scope, options] of Object.entries(THROTTLE)) for (const key of Object.keys(options)) expect(known, `${scope}.${key}`).toContain(key);
-    expect(THROTTLE.out.maxConcurrent).toBe(1);
-    expect(THROTTLE.group).toMatchObject({ maxConcurrent: 1, reservoir: 20, reservoirRefreshInterval: 60_000 });
+  it('the production pace is Telegram’s published limits', () => {
+    expect(PACE).toEqual({ perSecond: 30, privateGapMs: 100, groupGapMs: 1000, groupPerMinute: 20 });
   });
 
-  it('with the production throttler (its timing scaled down), calls to the group never run two at a time', async () => {
+  it('with the production pacer (its timing scaled down), calls to the group never run two at a time', async () => {
     const hh = new HandoffHarness();
     let inFlight = 0;
     let most = 0;
-    // Inside the throttler: counts group calls running at once, each held for a moment.
+    // Inside the pacer: counts group calls running at once, each held for a moment.
     hh.h.bot.api.config.use(async (prev, method, payload, signal) => {
       const group = Number((payload as { chat_id?: unknown }).chat_id) < 0;
       if (group) most = Math.max(most, ++inFlight);
@@ -191,7 +187,7 @@ describe('topic creation is throttled', () => {
         if (group) inFlight--;
       }
     });
-    const fast = { ...THROTTLE, group: { ...THROTTLE.group, minTime: 1 }, out: { ...THROTTLE.out, minTime: 0 } };
+    const fast = { ...PACE, groupGapMs: 1, privateGapMs: 0 };
     useTelegramLimits(hh.h.bot.api, fast);
     // Three families open cases (topics and cards) while the bot also posts to the group directly.
     await Promise.all([...[740, 741, 742].map((id) => hh.family(id).pressData('hs|1')), ...[1, 2, 3].map((n) => hh.h.bot.api.sendMessage(GROUP, `notice ${n}`))]);

@@ -1,6 +1,6 @@
 /**
  * Chats in parallel, one order per chat, through the real bot, the real
- * Telegram limits (throttler and auto-retry), the Redis inbox, the update dedup
+ * Telegram limits (pacer and auto-retry), the Redis inbox, the update dedup
  * and the chat lock on a real Redis, fed by the real long-polling loop.
  * Telegram is in-process: one family's sendMessage hangs (a slow Telegram) until
  * the test lets it go. Counting, not timing: the other family is answered while
