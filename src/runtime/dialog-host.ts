@@ -1,8 +1,10 @@
 /**
  * The actor host: for one chat, load the persisted dialog, restore the machine,
  * send one event, persist the new snapshot, and hand the state to the renderer.
- * Callers serialise calls per chat (the chat lock); the host keeps no actor in
- * memory, so any process can take the next update of any chat.
+ * Callers serialise calls per chat (the chat lock). The stored dialog is the truth:
+ * a live actor kept from this chat's last update (warm-actors.ts) is used only when
+ * the stored dialog is exactly the one it stands for, so any process can take the
+ * next update of any chat.
  */
 import { createActor, type SnapshotFrom } from 'xstate';
 import { migrateAnswers } from '../../flows/screening/migrate.js';
@@ -16,6 +18,7 @@ import {
 } from '../../flows/screening/machine.js';
 import type { Catalogue } from '../engine/types.js';
 import type { DialogStore } from '../store/dialog-store.js';
+import { WarmActors } from './warm-actors.js';
 
 export type ScreeningSnapshot = SnapshotFrom<ScreeningMachine>;
 
@@ -35,6 +38,7 @@ export interface Step {
 
 export class DialogHost {
   readonly machine: ScreeningMachine;
+  private readonly warm = new WarmActors<ScreeningMachine>();
 
   constructor(
     private readonly store: DialogStore,
@@ -59,6 +63,7 @@ export class DialogHost {
   }
 
   async forget(chatKey: string): Promise<void> {
+    this.warm.drop(chatKey);
     await this.store.delete(chatKey);
   }
 
@@ -66,8 +71,12 @@ export class DialogHost {
     const record = await this.store.load(chatKey);
     const notice: HostNotice = {};
     let actor;
+    let storedJson: string | undefined;
     if (record && record.flow === SCREENING_FLOW && record.flowVersion === SCREENING_FLOW_VERSION) {
-      actor = createActor(this.machine, { snapshot: unpackSnapshot(record.snapshot) as ScreeningSnapshot, input: { date: this.today() } });
+      storedJson = JSON.stringify(record.snapshot);
+      actor =
+        this.warm.take(chatKey, storedJson) ??
+        createActor(this.machine, { snapshot: unpackSnapshot(record.snapshot) as ScreeningSnapshot, input: { date: this.today() } });
     } else if (record) {
       // Written by another version of the flow: keep what answers we can and restart the questions from there.
       const migrated = migrateAnswers(unpackSnapshot(record.snapshot), this.catalogue);
@@ -85,10 +94,15 @@ export class DialogHost {
     const unchanged = snapshot === before;
     // A chat that only looked is not stored: nothing of a family is kept before they act, and an
     // expired dialog stays missing until they start again, so they can be told it expired.
-    const persisted = !unchanged || notice.migrated ? actor.getPersistedSnapshot() : undefined; // before stop(), which would mark it stopped
-    actor.stop();
+    const persisted = !unchanged || notice.migrated ? packSnapshot(actor.getPersistedSnapshot()) : undefined;
     if (persisted) {
-      await this.store.save(chatKey, { flow: SCREENING_FLOW, flowVersion: SCREENING_FLOW_VERSION, snapshot: packSnapshot(persisted), updatedAt: Date.now() });
+      // Kept before the save: a save that never reaches Redis leaves another dialog stored, which the next update sees.
+      this.warm.keep(chatKey, actor, JSON.stringify(persisted));
+      await this.store.save(chatKey, { flow: SCREENING_FLOW, flowVersion: SCREENING_FLOW_VERSION, snapshot: persisted, updatedAt: Date.now() });
+    } else if (storedJson !== undefined) {
+      this.warm.keep(chatKey, actor, storedJson);
+    } else {
+      actor.stop();
     }
     return { snapshot, unchanged, notice, fresh: !record };
   }

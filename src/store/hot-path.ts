@@ -160,8 +160,17 @@ export class RedisHotPath implements UpdateDedup {
 
   /** Keys are named by a keyed pseudonym, never the chat id: a chat that only sent junk leaves no key named after it. */
   private chatTag(chatKey: string): string {
-    return `c:${createHmac('sha256', this.options.keySalt).update(`chat:${chatKey}`).digest('hex').slice(0, 24)}`;
+    let tag = this.tags.get(chatKey);
+    if (!tag) {
+      tag = `c:${createHmac('sha256', this.options.keySalt).update(`chat:${chatKey}`).digest('hex').slice(0, 24)}`;
+      if (this.tags.size >= 10_000) this.tags.clear(); // a bound, not an LRU: recomputing a tag is cheap
+      this.tags.set(chatKey, tag);
+    }
+    return tag;
   }
+
+  /** Pseudonyms already worked out (an HMAC per update otherwise); memory only. */
+  private readonly tags = new Map<string, string>();
 
   /** `lockKey` is createBot's: `chat:<id>` for a private chat (ordered, with its session and dialog), else `update:<id>`. */
   once<T>(updateId: number, lockKey: string, fn: (claim: UpdateClaim) => Promise<T>): Promise<Once<T>> {
