@@ -241,10 +241,21 @@ function print(rows: Row[], machine: Machine, bytes: RedisBytes): void {
     console.log(`  ${r.processes}: ${l.posted} / ${l.redelivered} / ${l.wrongScreen} / ${l.callbacksTwice} / ${l.otherMessages} / ${l.postErrors};  bots: ${d.handled} / ${d.duplicate} / ${d.outOfOrder}`);
   }
 
+  // CPU per update, and what the machine allows at most: every core busy, each update costing what it cost with one process.
+  const perUpdate = (r: Row, seconds: number | undefined) => ((seconds ?? 0) * 1000) / (r.load.updatesPerSecond * r.cpu.wall);
+  console.log('\nCPU per update, ms: bots / load process + Redis');
+  console.log(`  ${rows.map((r) => `${r.processes}: ${perUpdate(r, r.cpu.bots.reduce((a, b) => a + b, 0)).toFixed(2)} / ${perUpdate(r, (r.cpu.load ?? 0) + (r.cpu.redis ?? 0)).toFixed(2)}`).join(';  ')}`);
+  const first = rows[0]!;
+  const others = (first.cpu.machineBusy ?? 0) - first.cpu.bots.reduce((a, b) => a + b, 0) - (first.cpu.redis ?? 0) - (first.cpu.load ?? 0);
+  const ceiling =
+    (cores - Math.max(0, others) / first.cpu.wall) /
+    ((perUpdate(first, first.cpu.bots.reduce((a, b) => a + b, 0)) + perUpdate(first, (first.cpu.load ?? 0) + (first.cpu.redis ?? 0))) / 1000) /
+    one;
   const two = rows.find((r) => r.processes === 2);
   if (two) {
     const ratio = two.load.updatesPerSecond / one;
     console.log(`\nTargets:\n  2 processes ≥ 1.6× one: ${ratio.toFixed(2)}× → ${ratio >= 1.6 ? 'holds' : 'MISSED'}`);
+    console.log(`    this machine allows at most ${ceiling.toFixed(2)}× (all ${cores} cores busy at one process's CPU per update, bot + load + Redis)`);
   }
   const bad = rows.reduce((n, r) => n + r.load.lost + r.load.twice + r.load.callbacksTwice + r.load.wrongScreen, 0);
   const posted = rows.reduce((n, r) => n + r.load.posted, 0);
