@@ -6,8 +6,9 @@
  * Only calls that name a `chat_id` are paced (answerCallbackQuery, getMe… are not).
  *
  * Written here rather than taken from Bottleneck (@grammyjs/transformer-throttler):
- * same rules, a few timers instead of a job scheduler, which cost about a tenth of a
- * process's CPU per update in the scale bench. Per process: N processes may send up
+ * same rules, a few timers instead of a job scheduler, which took most of a bot
+ * process's CPU per update in the scale bench (~2.5× the updates per second without
+ * it, bench/README.md). Per process: N processes may send up
  * to N times the bot-wide rate (Telegram then answers 429 and auto-retry waits).
  */
 import type { Transformer } from 'grammy';

@@ -2,7 +2,7 @@
  * Live screening actors of the chats this process handled lately, each with the
  * stored snapshot it stands for. An update whose stored dialog is exactly that
  * snapshot continues the live actor instead of restoring one: XState's restore and
- * start are the largest part of the machine's cost per answer. Whatever any process
+ * start are a large part of the machine's cost per answer. Whatever any process
  * did to the chat since, the stored dialog then differs and the actor is restored
  * from it as before, so the processes stay stateless.
  *
