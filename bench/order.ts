@@ -9,10 +9,9 @@
  *
  *   npx tsx bench/order.ts [trials=20]
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { connectRedis } from '../src/store/redis.js';
 import { BotHarness } from '../tests/helpers/bot-harness.js';
-import { factsOf, startScreening } from '../tests/helpers/family-dialog.js';
+import { slowBotApi, typedAnswersApart } from '../tests/helpers/order-probe.js';
 import { startTestRedis } from '../tests/helpers/redis-server.js';
 
 const TRIALS = Number(process.argv[2] ?? 20);
@@ -21,31 +20,15 @@ const server = await startTestRedis();
 const prefix = `order:${process.pid}:`;
 const clients = [await connectRedis(server.url), await connectRedis(server.url)];
 const [A, B] = clients.map((redis) => new BotHarness({ redis, prefix })) as [BotHarness, BotHarness];
-for (const h of [A, B]) {
-  h.bot.api.config.use(async (prev, method, payload, signal) => {
-    await sleep(100);
-    return prev(method, payload, signal);
-  });
-}
+slowBotApi(A, B);
 let inOrder = 0;
 const other = new Map<string, number>();
 for (let t = 0; t < TRIALS; t++) {
   const gap = t % 2 === 0 ? 20 : 100;
-  const id = 9_200_000_000 + t;
-  const fa = A.family(id);
-  const fb = B.family(id);
-  await startScreening(fa);
-  await fa.press('a:no'); // now at household_members
-  const p1 = fa.say('7');
-  await sleep(gap);
-  const p2 = fb.say('4');
-  await sleep(gap);
-  const p3 = fa.say('2');
-  await Promise.all([p1, p2, p3]);
-  const facts = await factsOf(A, id);
-  if (facts.household_members === 7 && facts.children === 4) inOrder++;
+  const facts = await typedAnswersApart(A, B, 9_200_000_000 + t, gap);
+  if (facts.household === 7 && facts.children === 4) inOrder++;
   else {
-    const got = `household=${String(facts.household_members ?? '-')} children=${String(facts.children ?? '-')}`;
+    const got = `household=${String(facts.household ?? '-')} children=${String(facts.children ?? '-')}`;
     other.set(got, (other.get(got) ?? 0) + 1);
   }
 }
