@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { answersPing, freeLoopbackPort, REDIS_NEEDED_MESSAGE } from './redis-server.js';
+import { answersPing, freeLoopbackPort, REDIS_NEEDED_MESSAGE, stopChild } from './redis-server.js';
 
 const run = promisify(execFile);
 
@@ -34,7 +34,7 @@ export async function startTestCluster(env: NodeJS.ProcessEnv = process.env): Pr
   process.once('exit', killAll);
   const stop = async (): Promise<void> => {
     process.off('exit', killAll);
-    await Promise.all(children.map(stopNode));
+    await Promise.all(children.map(stopChild));
     rmSync(dir, { recursive: true, force: true });
   };
   try {
@@ -80,14 +80,4 @@ async function waitForClusterOk(ports: number[]): Promise<void> {
     await sleep(100);
   }
   throw new Error('cluster_state did not become ok');
-}
-
-async function stopNode(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  if (!(await Promise.race([gone.then(() => true), sleep(5_000).then(() => false)]))) {
-    child.kill('SIGKILL');
-    await gone;
-  }
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { answersPing, freeLoopbackPort, REDIS_NEEDED_MESSAGE } from './redis-server.js';
+import { answersPing, freeLoopbackPort, REDIS_NEEDED_MESSAGE, stopChild } from './redis-server.js';
 
 const run = promisify(execFile);
 
@@ -112,14 +112,4 @@ async function waitFor(check: () => Promise<boolean>, failure: string, timeoutMs
     await sleep(everyMs);
   }
   throw new Error(failure);
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  if (!(await Promise.race([gone.then(() => true), sleep(5_000).then(() => false)]))) {
-    child.kill('SIGKILL');
-    await gone;
-  }
 }
