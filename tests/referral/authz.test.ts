@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from '../../src/store/redis.js';
 import { connectTestRedis, deleteKeysWithPrefix, uniquePrefix } from '../helpers/redis-client.js';
 import { packet } from './fixtures.js';
-import { makeHarness, USER } from './harness.js';
+import { as, makeHarness } from './harness.js';
 
 const prefix = uniquePrefix('test:refauthz');
 let redis: Redis;
@@ -14,7 +14,6 @@ afterAll(async () => {
   redis.destroy();
 });
 
-const as = (workerId: keyof typeof USER) => ({ kind: 'user', userId: USER[workerId] }) as const;
 const STRANGER = 987_654_321;
 
 async function setup() {

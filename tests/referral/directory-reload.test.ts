@@ -11,7 +11,7 @@ import type { Directory, Profile, Referral } from '../../src/referral/types.js';
 import type { Redis } from '../../src/store/redis.js';
 import { connectTestRedis, deleteKeysWithPrefix, uniquePrefix } from '../helpers/redis-client.js';
 import { packet, testDirectory } from './fixtures.js';
-import { makeHarness, USER, type Harness } from './harness.js';
+import { as, makeHarness, USER, type Harness } from './harness.js';
 
 const prefix = uniquePrefix('test:refreload');
 let redis: Redis;
@@ -23,7 +23,6 @@ afterAll(async () => {
   redis.destroy();
 });
 
-const as = (workerId: keyof typeof USER) => ({ kind: 'user', userId: USER[workerId] }) as const;
 const W3_USER = 105;
 
 /**

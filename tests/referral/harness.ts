@@ -35,6 +35,9 @@ export class RecordingNotifier implements ReferralNotifier {
 /** Telegram user ids of the linked directory workers in the tests. */
 export const USER = { 'w-ast-1': 101, 'w-ast-2': 102, 'w-ast-psy': 103, 's-ast': 104, 'w-alm-1': 201, 's-alm': 204 } as const;
 
+/** The directory worker acting, as the service sees a linked Telegram user. */
+export const as = (workerId: keyof typeof USER) => ({ kind: 'user', userId: USER[workerId] }) as const;
+
 export interface Harness {
   service: ReferralService;
   store: ReferralStore;

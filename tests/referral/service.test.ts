@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from '../../src/store/redis.js';
 import { connectTestRedis, deleteKeysWithPrefix, uniquePrefix } from '../helpers/redis-client.js';
 import { NOTE, packet, PHONE } from './fixtures.js';
-import { makeHarness, USER } from './harness.js';
+import { as, makeHarness } from './harness.js';
 
 const prefix = uniquePrefix('test:refsvc');
 let redis: Redis;
@@ -15,7 +15,6 @@ afterAll(async () => {
 });
 
 const CHAT = 700_000_001;
-const as = (workerId: keyof typeof USER) => ({ kind: 'user', userId: USER[workerId] }) as const;
 
 describe.each(['redis', 'memory'] as const)('referral service (%s store)', (kind) => {
   const harness = () => makeHarness(kind, redis, prefix);
