@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-export const BUILD_DIR = join(ROOT, '.bench-build');
+const BUILD_DIR = join(ROOT, '.bench-build');
 /** What the bench and the bot processes import or read at run time. */
 const TREES = ['src', 'flows', 'bench', 'tests/helpers', 'locales'];
 

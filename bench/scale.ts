@@ -242,15 +242,14 @@ function print(rows: Row[], machine: Machine, bytes: RedisBytes): void {
   }
 
   // CPU per update, and what the machine allows at most: every core busy, each update costing what it cost with one process.
-  const perUpdate = (r: Row, seconds: number | undefined) => ((seconds ?? 0) * 1000) / (r.load.updatesPerSecond * r.cpu.wall);
+  const botSeconds = (r: Row) => r.cpu.bots.reduce((a, b) => a + b, 0);
+  const restSeconds = (r: Row) => (r.cpu.load ?? 0) + (r.cpu.redis ?? 0);
+  const msPerUpdate = (r: Row, seconds: number) => (seconds * 1000) / (r.load.updatesPerSecond * r.cpu.wall);
   console.log('\nCPU per update, ms: bots / load process + Redis');
-  console.log(`  ${rows.map((r) => `${r.processes}: ${perUpdate(r, r.cpu.bots.reduce((a, b) => a + b, 0)).toFixed(2)} / ${perUpdate(r, (r.cpu.load ?? 0) + (r.cpu.redis ?? 0)).toFixed(2)}`).join(';  ')}`);
+  console.log(`  ${rows.map((r) => `${r.processes}: ${msPerUpdate(r, botSeconds(r)).toFixed(2)} / ${msPerUpdate(r, restSeconds(r)).toFixed(2)}`).join(';  ')}`);
   const first = rows[0]!;
-  const others = (first.cpu.machineBusy ?? 0) - first.cpu.bots.reduce((a, b) => a + b, 0) - (first.cpu.redis ?? 0) - (first.cpu.load ?? 0);
-  const ceiling =
-    (cores - Math.max(0, others) / first.cpu.wall) /
-    ((perUpdate(first, first.cpu.bots.reduce((a, b) => a + b, 0)) + perUpdate(first, (first.cpu.load ?? 0) + (first.cpu.redis ?? 0))) / 1000) /
-    one;
+  const othersShare = Math.max(0, (first.cpu.machineBusy ?? 0) - botSeconds(first) - restSeconds(first)) / first.cpu.wall;
+  const ceiling = (cores - othersShare) / ((msPerUpdate(first, botSeconds(first)) + msPerUpdate(first, restSeconds(first))) / 1000) / one;
   const two = rows.find((r) => r.processes === 2);
   if (two) {
     const ratio = two.load.updatesPerSecond / one;
