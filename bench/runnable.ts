@@ -12,3 +12,8 @@ export const LOADER_ARGS: string[] = COMPILED ? [] : ['--import', 'tsx'];
 export function modulePath(sourcePath: string): string {
   return COMPILED ? sourcePath.replace(/\.ts$/, '.js') : sourcePath;
 }
+
+/** Extra node options for a child process from an environment variable (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"). */
+export function nodeArgs(variable: string): string[] {
+  return process.env[variable]?.split(' ').filter(Boolean) ?? [];
+}

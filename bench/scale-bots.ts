@@ -8,7 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { baseEnv, PROJECT_ROOT } from '../tests/helpers/bot-process.js';
-import { LOADER_ARGS, modulePath } from './runnable.js';
+import { LOADER_ARGS, modulePath, nodeArgs } from './runnable.js';
 
 export interface ScaleBot {
   readonly pid: number;
@@ -22,7 +22,7 @@ process.once('exit', () => {
 });
 
 export async function startBot(env: Record<string, string>, preloads: string[], timeoutMs = 60_000): Promise<ScaleBot> {
-  const args = [...(process.env.SCALE_BOT_NODE_ARGS?.split(' ').filter(Boolean) ?? []), ...LOADER_ARGS, ...preloads.flatMap((p) => ['--import', p]), modulePath('src/main.ts')];
+  const args = [...nodeArgs('SCALE_BOT_NODE_ARGS'), ...LOADER_ARGS, ...preloads.flatMap((p) => ['--import', p]), modulePath('src/main.ts')];
   const child = spawn(process.execPath, args, { cwd: PROJECT_ROOT, env: { ...baseEnv(), ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   running.add(child);
   let stderr = '';

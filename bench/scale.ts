@@ -13,6 +13,7 @@
  *   SCALE_FAMILIES=200  families in flight     SCALE_MEASURE_S=15  measured window
  *   SCALE_PROCESSES=1,2,4                      SCALE_TELEGRAM_LIMITS=on  keep Telegram's pace
  *   SCALE_BOT_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"  node options for the bot processes
+ *   SCALE_LOAD_NODE_ARGS=…  the same for the load process
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -26,7 +27,7 @@ import { startBot, type ScaleBot } from './scale-bots.js';
 import { familyBytes, referralBytes, waitingCaseBytes } from './scale-bytes.js';
 import type { LoadResult, LoadSettings } from './scale-load.js';
 import { SCALE_TOKEN } from './scale-telegram.js';
-import { COMPILED, LOADER_ARGS, modulePath } from './runnable.js';
+import { COMPILED, LOADER_ARGS, modulePath, nodeArgs } from './runnable.js';
 
 const CONFIGURATIONS = (process.env.SCALE_PROCESSES ?? '1,2,4').split(',').map(Number);
 const FAMILIES = Number(process.env.SCALE_FAMILIES ?? 200);
@@ -100,7 +101,7 @@ async function configuration(n: number, redisUrl: string, prefix: string, chatBa
     hookPath: HOOK_PATH,
     secret,
   };
-  const load = fork(LOAD_SCRIPT, [JSON.stringify(settings)], { cwd: PROJECT_ROOT, execArgv: LOADER_ARGS, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const load = fork(LOAD_SCRIPT, [JSON.stringify(settings)], { cwd: PROJECT_ROOT, execArgv: [...nodeArgs('SCALE_LOAD_NODE_ARGS'), ...LOADER_ARGS], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const loadExited = new Promise<void>((resolve) => load.once('exit', () => resolve()));
   try {
     const { apiRoot } = await message<{ apiRoot: string }>(load, 'ready');

@@ -37,13 +37,19 @@ export function createTranslator(resources: Resources = loadResources()): Transl
     return instance.t(key, { lng: lang, ...vars }) as string;
   };
   // Texts without variables never change: look each up once per language (i18next costs µs per call,
-  // and a summary screen needs about a hundred of them).
+  // and a summary screen needs about a hundred of them). So do texts whose variables are only small
+  // counts ("question 4 of about 12"): a few thousand of them at most, and nothing of a family's own
+  // (amounts, names, dates) is kept.
   const fixed: Record<string, Map<string, string>> = {};
   const cached = (lang: Lang, key: string, vars?: Vars) => {
-    if (vars) return t(lang, key, vars);
+    const memoKey = vars ? countsKey(key, vars) : key;
+    if (memoKey === undefined) return t(lang, key, vars);
     const memo = (fixed[lang] ??= new Map());
-    let text = memo.get(key);
-    if (text === undefined) memo.set(key, (text = t(lang, key)));
+    let text = memo.get(memoKey);
+    if (text === undefined) {
+      if (memo.size >= MEMO_LIMIT) memo.clear(); // a bound, not an LRU: every text is cheap to make again
+      memo.set(memoKey, (text = t(lang, key, vars)));
+    }
     return text;
   };
   return {
@@ -52,6 +58,20 @@ export function createTranslator(resources: Resources = loadResources()): Transl
     has: (lang, key) => instance.exists(key, { lng: lang }),
     usedKeys,
   };
+}
+
+const MEMO_LIMIT = 20_000;
+const SMALL_COUNT = 1000;
+
+/** The memo key of a text whose variables are all small whole numbers (counts, positions); undefined for any other. */
+function countsKey(key: string, vars: Vars): string | undefined {
+  let memoKey = key;
+  for (const name in vars) {
+    const value = vars[name];
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value >= SMALL_COUNT) return undefined;
+    memoKey += `\u0000${name}=${value}`;
+  }
+  return memoKey;
 }
 
 export function isLang(x: unknown): x is Lang {

@@ -51,7 +51,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { StorageAdapter } from 'grammy';
 import { keepLeaseAlive, LockTimeoutError } from './chat-lock.js';
 import { isDialogRecord, type DialogRecord, type DialogStore } from './dialog-store.js';
-import { isCluster, type Redis } from './redis.js';
+import { Deadlines } from './deadlines.js';
+import { isCluster, untimed, type Redis } from './redis.js';
 import { assertTtlSeconds } from './session-storage.js';
 import { countOnce, DAY_SECONDS, type Dropped, type Once, type UpdateClaim, type UpdateDedup } from './update-dedup.js';
 
@@ -74,6 +75,8 @@ export interface HotPathOptions {
   waitMs?: number;
   /** How long an update waiting on the chat holds its place in the order without asking again. */
   placeMs?: number;
+  /** How long begin, acted and commit may each wait for Redis before the update fails (node-redis's default, 5 s). */
+  commandTimeoutMs?: number;
   /** Read the keys of the release before (single Redis only; see the top of this file). */
   legacyKeys?: boolean;
   /** A stored session or dialog that is not what it should be; the chat starts afresh. */
@@ -138,11 +141,16 @@ export class RedisHotPath implements UpdateDedup {
   private readonly leaseMs: number;
   private readonly waitMs: number;
   private readonly placeMs: number;
+  /** The scripts go out without node-redis's timer per command and are limited here, by one timer. */
+  private readonly scripts: Redis;
+  private readonly deadlines: Deadlines;
 
   constructor(
     private readonly redis: Redis,
     private readonly options: HotPathOptions,
   ) {
+    this.scripts = untimed(redis);
+    this.deadlines = new Deadlines(options.commandTimeoutMs ?? 5_000, 'the update’s hot path');
     assertTtlSeconds(options.sessionTtlSeconds);
     assertTtlSeconds(options.dialogTtlSeconds);
     this.updatesTtl = options.updatesTtlSeconds ?? DAY_SECONDS;
@@ -154,7 +162,7 @@ export class RedisHotPath implements UpdateDedup {
   }
 
   /** The keys of a private chat (`chatKey` is the chat id as text). */
-  chatKeys(chatKey: string): { session: string; dialog: string; lock: string; updates: string } {
+  chatKeys(chatKey: string): ChatKeys {
     return this.keysOf(this.chatTag(chatKey));
   }
 
@@ -162,7 +170,7 @@ export class RedisHotPath implements UpdateDedup {
   private chatTag(chatKey: string): string {
     let tag = this.tags.get(chatKey);
     if (!tag) {
-      tag = `c:${createHmac('sha256', this.options.keySalt).update(`chat:${chatKey}`).digest('hex').slice(0, 24)}`;
+      tag = chatTagOf(this.options.keySalt, chatKey);
       if (this.tags.size >= 10_000) this.tags.clear(); // a bound, not an LRU: recomputing a tag is cheap
       this.tags.set(chatKey, tag);
     }
@@ -226,7 +234,7 @@ export class RedisHotPath implements UpdateDedup {
     const args = [String(updateId), token, String(this.leaseMs), String(this.updatesTtl), scope.chat ? '1' : '0', String(this.placeMs)];
     const deadline = Date.now() + this.waitMs;
     for (;;) {
-      const reply = (await this.redis.hotPathBegin(scriptKeys, args)) as string[];
+      const reply = (await this.deadlines.race(this.scripts.hotPathBegin(scriptKeys, args))) as string[];
       const [outcome, session = '', dialog = ''] = reply;
       if (outcome === 'new' || outcome === 'rerun') return { kind: 'begun', rerun: outcome === 'rerun', session, dialog };
       if (outcome === 'stale' || outcome === 'done' || outcome === 'sent') return { kind: 'dropped', seen: outcome };
@@ -249,7 +257,7 @@ export class RedisHotPath implements UpdateDedup {
       session.actedJson = undefined;
       dialog.actedJson = undefined;
     };
-    cache.sent = this.redis.hotPathActed(this.writeKeys(scope), args).then(
+    cache.sent = this.deadlines.race(this.scripts.hotPathActed(this.writeKeys(scope), args)).then(
       (held) => {
         if (held === 1) return;
         forgetActed();
@@ -277,7 +285,7 @@ export class RedisHotPath implements UpdateDedup {
     const [sessionOp, sessionJson] = commitWire(cache.session);
     const [dialogOp, dialogJson] = commitWire(cache.dialog);
     const args = [token, done ? 'done' : 'abandon', String(this.updatesTtl), sessionOp, sessionJson, String(this.options.sessionTtlSeconds), dialogOp, dialogJson, String(this.options.dialogTtlSeconds)];
-    const held = await this.redis.hotPathCommit(scriptKeys, args);
+    const held = await this.deadlines.race(this.scripts.hotPathCommit(scriptKeys, args));
     if (held !== 1) this.options.onLeaseProblem?.(new Error('Chat lock lease was lost before the commit; the update’s writes were dropped'));
   }
 
@@ -325,9 +333,8 @@ export class RedisHotPath implements UpdateDedup {
     return this.redis;
   }
 
-  private keysOf(tag: string) {
-    const base = `${this.options.prefix}{${tag}}:`;
-    return { session: `${base}session`, dialog: `${base}dialog`, lock: `${base}lock`, updates: `${base}updates` };
+  private keysOf(tag: string): ChatKeys {
+    return keysOfTag(this.options.prefix, tag);
   }
 }
 
@@ -436,7 +443,19 @@ function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
 
+type ChatKeys = { session: string; dialog: string; lock: string; updates: string };
+
+/** A chat's pseudonym in its keys' hash tag: an HMAC of the chat id under the key salt. */
+function chatTagOf(keySalt: string, chatKey: string): string {
+  return `c:${createHmac('sha256', keySalt).update(`chat:${chatKey}`).digest('hex').slice(0, 24)}`;
+}
+
+function keysOfTag(prefix: string, tag: string): ChatKeys {
+  const base = `${prefix}{${tag}}:`;
+  return { session: `${base}session`, dialog: `${base}dialog`, lock: `${base}lock`, updates: `${base}updates` };
+}
+
 /** The keys of a private chat, for tools and tests that look at Redis directly (same as RedisHotPath.chatKeys). */
-export function hotPathChatKeys(prefix: string, keySalt: string, chatKey: string): { session: string; dialog: string; lock: string; updates: string } {
-  return new RedisHotPath(null as unknown as Redis, { prefix, keySalt, sessionTtlSeconds: 1, dialogTtlSeconds: 1, legacyKeys: false }).chatKeys(chatKey);
+export function hotPathChatKeys(prefix: string, keySalt: string, chatKey: string): ChatKeys {
+  return keysOfTag(prefix, chatTagOf(keySalt, chatKey));
 }

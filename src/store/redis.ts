@@ -147,6 +147,19 @@ export function isSentinel(redis: Redis): redis is RedisSentinel {
 }
 
 /**
+ * The same connection without node-redis's own per-command time limit: for the update's
+ * path, which limits its commands with one timer (deadlines.ts) instead of a timer each.
+ * One view per connection, so what calls through it can be watched in tests.
+ */
+export function untimed(redis: Redis): Redis {
+  let view = untimedViews.get(redis);
+  if (!view) untimedViews.set(redis, (view = redis.withCommandOptions({ timeout: 0 }) as unknown as Redis));
+  return view;
+}
+
+const untimedViews = new WeakMap<Redis, Redis>();
+
+/**
  * A raw command on any client; `key` routes it on a cluster (the command's first
  * key). On Sentinel, `false` says it is not read-only, so it goes to the master.
  */

@@ -46,6 +46,8 @@ function recording(target: RedisCluster): RedisCluster {
       const value: unknown = Reflect.get(obj, name, receiver);
       if (typeof value !== 'function') return value;
       const bound = (value as (...args: unknown[]) => unknown).bind(obj);
+      // The hot path sends its scripts through a view of the connection (redis.ts `untimed`): record that too.
+      if (name === 'withCommandOptions') return (...args: unknown[]) => recording(bound(...args) as RedisCluster);
       if (typeof name !== 'string' || !(name in scripts)) return bound;
       return (keys: string[], args: string[]) => {
         calls.push({ script: name, keys: [...keys] });

@@ -14,7 +14,7 @@ import { createMetrics } from '../../src/runtime/app-metrics.js';
 import { MemoryInbox } from '../../src/runtime/inbox.js';
 import { hotPathScripts } from '../../src/store/hot-path-scripts.js';
 import { hotPathChatKeys, RedisHotPath } from '../../src/store/hot-path.js';
-import type { RedisClient as Redis } from '../../src/store/redis.js';
+import { untimed, type RedisClient as Redis } from '../../src/store/redis.js';
 import { updateDedupStats } from '../../src/store/update-dedup.js';
 import { CommandCounter } from '../../bench/round-trips.js';
 import { BotHarness } from '../helpers/bot-harness.js';
@@ -111,7 +111,7 @@ describe('the commit sends only what the acted mark did not write', () => {
   type Scripted = { hotPathCommit: (keys: string[], args: string[]) => Promise<unknown>; hotPathActed: (keys: string[], args: string[]) => Promise<unknown> };
   /** The commit's session and dialog (op, JSON) as sent, for updates run through `fn`. */
   async function commitsOf(fn: (client: Scripted) => Promise<void>): Promise<string[][]> {
-    const client = redis as unknown as Scripted;
+    const client = untimed(redis) as unknown as Scripted; // what the hot path sends its scripts through
     const commit = client.hotPathCommit;
     const sent: string[][] = [];
     client.hotPathCommit = (keys, args) => (sent.push([args[3]!, args[4]!, args[6]!, args[7]!]), commit.call(client, keys, args));
@@ -177,10 +177,10 @@ describe('the acted mark of a button press', () => {
     const { h, client } = await botProcess();
     const f = h.family(++chatSeq);
     await startScreening(f);
-    const scripted = client as unknown as { hotPathActed: (keys: string[], args: string[]) => Promise<unknown> };
+    const scripted = untimed(client) as unknown as { hotPathActed: (keys: string[], args: string[]) => Promise<unknown> };
     const acted = scripted.hotPathActed;
     const dialogs: string[] = [];
-    scripted.hotPathActed = (keys, args) => (dialogs.push(args[5]!), acted.call(client, keys, args));
+    scripted.hotPathActed = (keys, args) => (dialogs.push(args[5]!), acted.call(scripted, keys, args));
     try {
       await f.press('a:no');
     } finally {
@@ -234,7 +234,7 @@ describe('the commit is fenced by the lock token', () => {
     const k = hot.chatKeys(chat);
     const sessions = hot.sessions<{ answers: number }>();
     await sessions.write(chat, { answers: 1 });
-    const client = redis as unknown as { hotPathCommit: (...a: unknown[]) => Promise<unknown> };
+    const client = untimed(redis) as unknown as { hotPathCommit: (...a: unknown[]) => Promise<unknown> };
     const commit = client.hotPathCommit;
     const dies = async (updateId: number, fn: (claim: { commit(): Promise<void> }) => Promise<void>) => {
       client.hotPathCommit = async () => 1; // the process is gone: its commit never reaches Redis
