@@ -22,7 +22,7 @@ import { pressUpdate, startUpdate } from './family.js';
 import { measurePhases, PHASES, type PhaseMeans } from './phases.js';
 import { BENCH_SALT, captureQuestionnaire, createQamqor } from './qamqor.js';
 import { CommandCounter } from './round-trips.js';
-import { measureFloor, type Floor } from './floor.js';
+import { createBareBot, measureFloor, type Floor } from './floor.js';
 import { scaleBench } from './scale.js';
 import { COMPILED } from './runnable.js';
 import { mulberry32, schedule } from './schedule.js';
@@ -94,11 +94,14 @@ async function main(): Promise<void> {
     // Beside each recorded update, one sample of the two-round-trip floor (bench/floor.ts), so drift falls on both alike.
     const rng = mulberry32(42);
     const counter = CommandCounter.of(redis);
-    const floor: Floor = { rawPair: [], evalPair: [] };
+    const floor: Floor = { rawPair: [], evalPair: [], bareBot: [] };
+    // The bare bot sends a mid-questionnaire screen (press 15's), the size of what Qamqor sends.
+    const bare = createBareBot(telegram, redis, `${prefix}floor:`, questionnaire.questions[15]!, 4_000_000);
+    for (let f = 0; f < 100; f++) await bare.bot.handleUpdate(bare.press(f)); // warm-up, as for the two bots
     for (const { family, u, record } of schedule(SLOTS, GENERATIONS, UPDATES, rng)) {
       const order = rng() < 0.5 ? impls : [...impls].reverse();
       for (const impl of order) await step(impl, telegram, impl.chatBase + family, u, record, counter);
-      if (record && u >= 2) await measureFloor(redis, `${prefix}floor:`, floor);
+      if (record && u >= 2) await measureFloor(redis, `${prefix}floor:`, floor, bare);
     }
     counter.stop();
 
@@ -232,6 +235,9 @@ function printRoundTrips(impls: Impl[], floor: Floor): void {
   console.log(`  two EVALSHA of trivial scripts, one after another ${fmt(evals)} / ${fmt(percentile(floor.evalPair, 99))}`);
   console.log(`  Qamqor p50 per update ÷ floor (GET/SET pair): step 1 ${ratio(percentile(q.times[1]!, 50), raw)}, step 30 ${ratio(percentile(q.times[30]!, 50), raw)}, all steps ${ratio(pooled, raw)}`);
   console.log(`  Qamqor p50 per update ÷ floor (EVALSHA pair): step 1 ${ratio(percentile(q.times[1]!, 50), evals)}, all steps ${ratio(pooled, evals)}`);
+  const bare = percentile(floor.bareBot, 50);
+  console.log(`  the stack's floor, a bare grammY bot: the GET/SET pair + the same three Bot API calls, nothing else ${fmt(bare)} / ${fmt(percentile(floor.bareBot, 99))}`);
+  console.log(`    its own p50 ÷ the GET/SET pair ${ratio(bare, raw)}; Qamqor p50 ÷ it: step 1 ${ratio(percentile(q.times[1]!, 50), bare)}, all steps ${ratio(pooled, bare)}; conversations at step 1 ÷ it ${ratio(percentile(c.times[1]!, 50), bare)}`);
 }
 
 function printPhases(phases: PhaseMeans): void {
