@@ -4,7 +4,8 @@
  * and F families, each a closed loop: post an update to the next webhook port
  * (round robin: the load balancer), wait for the screen it brings, post the
  * next. A share of the updates is posted a second time to another process a few
- * ms later, as Telegram does when it retries; those must bring no second screen.
+ * ms later, as Telegram does when it retries; those must bring no second screen. A post
+ * not answered 200 is posted again, as Telegram delivers such an update again.
  *
  * Messages: → {type:'ready', apiRoot}; ← {type:'go', ports}; → {type:'window', edge}
  * at the measured window's edges (the orchestrator samples CPU there);
@@ -55,10 +56,16 @@ export interface LoadResult {
   /** Messages that were no screen; webhook posts not answered 200. */
   otherMessages: number;
   postErrors: number;
+  /** Why posts were not answered 200: the status, or the socket error's code (each was posted again, as Telegram does). */
+  postFailures: Record<string, number>;
   /** Chats that went through the whole questionnaire (for Redis bytes per active family). */
   finishedChats: number[];
   windowSeconds: number;
 }
+
+/** A post not answered 200 is made again after this long, up to POST_ATTEMPTS in all (Telegram retries failed deliveries). */
+const RETRY_POST_MS = 500;
+const POST_ATTEMPTS = 3;
 
 /** Families that finish their walk after the window (the rest stop there). */
 const FINISHERS = 20;
@@ -98,6 +105,13 @@ async function run(ports: number[]): Promise<LoadResult> {
   let redelivered = 0;
   let lost = 0;
   let postErrors = 0;
+  const postFailures: Record<string, number> = {};
+  // Not answered 200: as Telegram does, the update is delivered again a little later (to the next process).
+  const failed = (why: string, port: number, body: string, attempt: number) => {
+    postErrors++;
+    postFailures[why] = (postFailures[why] ?? 0) + 1;
+    if (attempt < POST_ATTEMPTS) setTimeout(() => post(ports[(ports.indexOf(port) + 1) % ports.length]!, body, attempt + 1), RETRY_POST_MS);
+  };
   const latencies: number[] = [];
   const finishedChats: number[] = [];
   const started = performance.now();
@@ -105,15 +119,15 @@ async function run(ports: number[]): Promise<LoadResult> {
   const windowEnd = windowStart + settings.measureMs;
   let inWindow = 0;
 
-  const post = (port: number, body: string): void => {
+  const post = (port: number, body: string, attempt = 1): void => {
     const req = request(
       { agent, host: '127.0.0.1', port, path: settings.hookPath, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-telegram-bot-api-secret-token': settings.secret } },
       (res) => {
-        if (res.statusCode !== 200) postErrors++;
+        if (res.statusCode !== 200) failed(String(res.statusCode), port, body, attempt);
         res.resume();
       },
     );
-    req.on('error', () => postErrors++);
+    req.on('error', (e: NodeJS.ErrnoException) => failed(e.code ?? e.message, port, body, attempt));
     req.end(body);
   };
 
@@ -186,6 +200,7 @@ async function run(ports: number[]): Promise<LoadResult> {
     wrongScreen,
     otherMessages: counter.other,
     postErrors,
+    postFailures,
     finishedChats,
     windowSeconds,
   };

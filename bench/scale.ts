@@ -248,12 +248,13 @@ function print(rows: Row[], machine: Machine, bytes: RedisBytes): void {
     }),
   ]);
 
-  console.log('\nPer run, load side: updates posted / posted twice / screens out of place / callbacks answered twice / other messages / posts not answered 200');
+  console.log('\nPer run, load side: updates posted / posted twice / screens out of place / callbacks answered twice / other messages / posts not answered 200 (posted again 0.5 s later, as Telegram does)');
   console.log('             bots\' /metrics: handled / copies dropped as already seen / dropped as older than one applied');
   for (const r of rows) {
     const l = r.load;
     const d = r.dedup;
-    console.log(`  ${label(r)}: ${l.posted} / ${l.redelivered} / ${l.wrongScreen} / ${l.callbacksTwice} / ${l.otherMessages} / ${l.postErrors};  bots: ${d.handled} / ${d.duplicate} / ${d.outOfOrder}`);
+    const why = l.postErrors ? ` (${Object.entries(l.postFailures).map(([k, v]) => `${k}: ${v}`).join(', ')})` : '';
+    console.log(`  ${label(r)}: ${l.posted} / ${l.redelivered} / ${l.wrongScreen} / ${l.callbacksTwice} / ${l.otherMessages} / ${l.postErrors}${why};  bots: ${d.handled} / ${d.duplicate} / ${d.outOfOrder}`);
   }
 
   // CPU per update, and what the machine allows at most: every core busy, each update costing what it cost with one process.
