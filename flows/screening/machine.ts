@@ -16,6 +16,7 @@
 import { assign, setup } from 'xstate';
 import { evaluate, isEmergency } from '../../src/engine/evaluate.js';
 import { crossCheck, normaliseValue } from '../../src/engine/facts.js';
+import { withAnswers } from '../../src/engine/lineage.js';
 import { nextScreen } from '../../src/engine/together.js';
 import type { Catalogue, Facts, FactValue } from '../../src/engine/types.js';
 import type { DangerKind } from '../../src/safety/cues.js';
@@ -108,7 +109,7 @@ export function createScreeningMachine(catalogue: Catalogue) {
   /** Records the answers of the screen on display, as one entry of the history. */
   const recordScreen = (ctx: ScreeningContext, answers: Facts) => {
     const ids = Object.keys(answers);
-    return { alert: alertOf(ctx, answers), facts: { ...ctx.facts, ...answers }, history: [...withoutFacts(ctx.history, ids), entryOf(ids)] };
+    return { alert: alertOf(ctx, answers), facts: withAnswers(ctx.facts, answers), history: [...withoutFacts(ctx.history, ids), entryOf(ids)] };
   };
   /** Asked together: a tick is "yes", a line left unticked is "no". */
   const yesForTicked = (together: string[], ticked: string[]): Facts => Object.fromEntries(together.map((f) => [f, ticked.includes(f) ? 'yes' : 'no']));

@@ -148,7 +148,7 @@ type Derivation = { when: Condition; value: string | number };
 const derivationsOf = new WeakMap<FactDef, Derivation[]>();
 
 /** What other answers say about a fact: a closed gate or an implication (worked out once per definition). */
-function derivations(def: FactDef | undefined): Derivation[] {
+export function derivations(def: FactDef | undefined): Derivation[] {
   if (!def) return [];
   let list = derivationsOf.get(def);
   if (!list) {

@@ -3,6 +3,7 @@
  * I/O, no clock. The dialog, the CLI and the tests all call this one function.
  */
 import { evaluateCondition, readFact, type EvalContext, type Outcome } from './conditions.js';
+import { readsAnyOf, ruleReads, takeLineage } from './lineage.js';
 import { topicClosed } from './topics.js';
 import type { Catalogue, Condition, FactDef, Facts, Reason, Result, Rule, RuleResult, ServiceResult, Status } from './types.js';
 
@@ -12,11 +13,30 @@ export function evaluate(facts: Facts, catalogue: Catalogue, date: string): Resu
   return evaluateIn(context(facts, catalogue, date));
 }
 
-function evaluateIn(ctx: EvalContext): Result {
+/**
+ * Every rule's result for the answers. With `before` (the rules worked out for the answers
+ * these were made from, and the facts changed since), a rule that reads none of the changed
+ * facts keeps its result and outcome from there (lineage.ts).
+ */
+function evaluateIn(ctx: EvalContext, before?: { rules: RuleEvaluations; changed: ReadonlySet<string> }): Result {
   const { facts, catalogue, date } = ctx;
-  for (const rule of catalogue.grounds) ctx.grounds.set(rule.id, evaluateRule(rule, ctx));
+  const reads = before && ruleReads(catalogue);
+  const kept = (id: string, from: Map<string, RuleResult>): RuleResult | undefined => {
+    if (!before || readsAnyOf(reads!.get(id), before.changed)) return undefined;
+    const result = from.get(id);
+    const outcome = before.rules.outcomes.get(id);
+    if (!result || !outcome) return undefined;
+    ctx.outcomes.set(id, outcome);
+    return result;
+  };
+  for (const rule of catalogue.grounds) ctx.grounds.set(rule.id, kept(rule.id, before?.rules.grounds ?? NO_RESULTS) ?? evaluateRule(rule, ctx));
   const receiving = new Set(Array.isArray(facts.already_receiving) ? facts.already_receiving : []);
   for (const rule of catalogue.benefits) {
+    const known = kept(rule.id, before?.rules.benefits ?? NO_RESULTS);
+    if (known) {
+      ctx.benefits.set(rule.id, known);
+      continue;
+    }
     const r = evaluateRule(rule, ctx);
     ctx.benefits.set(rule.id, receiving.has(rule.id) ? { ...r, alreadyReceiving: true } : r);
   }
@@ -152,18 +172,45 @@ function inFactOrder(catalogue: Catalogue, ids: string[]): string[] {
 export function nextQuestions(facts: Facts, catalogue: Catalogue, date: string): string[] {
   // The dialog picks the next screen and then counts what is left from the same answers: work it out once.
   const memo = askedOf.get(facts);
-  if (memo && memo.catalogue === catalogue && memo.date === date) return [...memo.ids];
+  if (memo && sameRules(memo, catalogue, date)) return [...memo.ids];
   const ids = questionsWorthAsking(facts, catalogue, date);
-  askedOf.set(facts, { catalogue, date, ids });
+  askedOf.set(facts, { catalogue, params: catalogue.params, date, ids });
   return [...ids];
 }
 
 /** nextQuestions by answers object: the dialog never changes an answers object, it makes a new one. */
-const askedOf = new WeakMap<Facts, { catalogue: Catalogue; date: string; ids: string[] }>();
+const askedOf = new WeakMap<Facts, RulesOf & { ids: string[] }>();
+
+/** What rules were worked out under: the catalogue, its parameters (swapped in place by LiveParams) and the date. */
+interface RulesOf {
+  catalogue: Catalogue;
+  params: Catalogue['params'];
+  date: string;
+}
+
+const sameRules = (memo: RulesOf, catalogue: Catalogue, date: string): boolean => memo.catalogue === catalogue && memo.params === catalogue.params && memo.date === date;
+
+/** The rules as the questions worked them out for an answers object (only ever read, never changed). */
+interface RuleEvaluations extends RulesOf {
+  grounds: Map<string, RuleResult>;
+  benefits: Map<string, RuleResult>;
+  outcomes: Map<string, Outcome>;
+}
+
+const rulesFor = new WeakMap<Facts, RuleEvaluations>();
+const NO_RESULTS = new Map<string, RuleResult>();
+
+/** The rules of the answers these were made from, when they were worked out with the same catalogue and date. */
+function rulesBefore(facts: Facts, catalogue: Catalogue, date: string): { rules: RuleEvaluations; changed: ReadonlySet<string> } | undefined {
+  const lineage = takeLineage(facts);
+  const rules = lineage && rulesFor.get(lineage.parent);
+  return rules && sameRules(rules, catalogue, date) ? { rules, changed: lineage.changed } : undefined;
+}
 
 function questionsWorthAsking(facts: Facts, catalogue: Catalogue, date: string): string[] {
   const ctx = context(facts, catalogue, date);
-  const result = evaluateIn(ctx);
+  const result = evaluateIn(ctx, rulesBefore(facts, catalogue, date));
+  rulesFor.set(facts, { catalogue, params: catalogue.params, date, grounds: ctx.grounds, benefits: ctx.benefits, outcomes: ctx.outcomes });
   const wanted = new Set(result.missing);
   for (const flag of [catalogue.safety.urgent, catalogue.safety.emergency]) {
     for (const id of evaluateCondition(flag, ctx).toTrue) if (!topicClosed(id, ctx)) wanted.add(id);
