@@ -21,18 +21,18 @@ export function evaluate(facts: Facts, catalogue: Catalogue, date: string): Resu
 function evaluateIn(ctx: EvalContext, before?: { rules: RuleEvaluations; changed: ReadonlySet<string> }): Result {
   const { facts, catalogue, date } = ctx;
   const reads = before && ruleReads(catalogue);
-  const kept = (id: string, from: Map<string, RuleResult>): RuleResult | undefined => {
+  const kept = (id: string, kind: 'grounds' | 'benefits'): RuleResult | undefined => {
     if (!before || readsAnyOf(reads!.get(id), before.changed)) return undefined;
-    const result = from.get(id);
+    const result = before.rules[kind].get(id);
     const outcome = before.rules.outcomes.get(id);
     if (!result || !outcome) return undefined;
     ctx.outcomes.set(id, outcome);
     return result;
   };
-  for (const rule of catalogue.grounds) ctx.grounds.set(rule.id, kept(rule.id, before?.rules.grounds ?? NO_RESULTS) ?? evaluateRule(rule, ctx));
+  for (const rule of catalogue.grounds) ctx.grounds.set(rule.id, kept(rule.id, 'grounds') ?? evaluateRule(rule, ctx));
   const receiving = new Set(Array.isArray(facts.already_receiving) ? facts.already_receiving : []);
   for (const rule of catalogue.benefits) {
-    const known = kept(rule.id, before?.rules.benefits ?? NO_RESULTS);
+    const known = kept(rule.id, 'benefits');
     if (known) {
       ctx.benefits.set(rule.id, known);
       continue;
@@ -198,7 +198,6 @@ interface RuleEvaluations extends RulesOf {
 }
 
 const rulesFor = new WeakMap<Facts, RuleEvaluations>();
-const NO_RESULTS = new Map<string, RuleResult>();
 
 /** The rules of the answers these were made from, when they were worked out with the same catalogue and date. */
 function rulesBefore(facts: Facts, catalogue: Catalogue, date: string): { rules: RuleEvaluations; changed: ReadonlySet<string> } | undefined {
