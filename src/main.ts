@@ -23,6 +23,13 @@ import { migrateLegacyKeys } from './store/legacy-keys.js';
 
 /** How long /healthz waits for Redis before it answers 503. */
 const HEALTH_TIMEOUT_MS = 1500;
+/**
+ * How long an idle connection stays open. A load balancer in front of the processes (and
+ * Telegram) reuses its connections: one the bot is closing just then fails with a reset. So the
+ * bot keeps them longer than a balancer does (60 s is the usual idle timeout); Node's default,
+ * 5 s, gave resets under load in bench/scale.ts.
+ */
+const KEEP_ALIVE_MS = 65_000;
 /** How long a stop waits for the updates in hand (and again for a running timer tick). Compose's stop_grace_period is longer. */
 const GRACE_MS = 10_000;
 const TICK_MS = 5000;
@@ -140,6 +147,8 @@ async function main(config: Config): Promise<void> {
     if (receiver && req.method === 'POST' && req.url === webhookPath) return receiver(req, res);
     res.writeHead(404).end();
   });
+  server.keepAliveTimeout = KEEP_ALIVE_MS;
+  server.headersTimeout = KEEP_ALIVE_MS + 1000; // a request's headers may start arriving at the very end of the idle time
   // A busy or forbidden port is a bad setting: one line, not an unhandled 'error' event with a stack trace.
   await new Promise<void>((resolve, reject) => {
     const refuse = (e: NodeJS.ErrnoException) => reject(new ConfigError([`PORT: cannot listen on ${config.PORT} (${e.code ?? e.message})`]));

@@ -6,7 +6,7 @@
  * post that carries the secret token the bot registered gets through.
  */
 import { randomBytes, randomInt } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { Agent, createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { BotProcess } from '../helpers/bot-process.js';
 import { freeLoopbackPort } from '../helpers/fake-telegram.js';
@@ -246,6 +246,26 @@ describe('npm start in webhook mode', () => {
     const failed = bot!.output.split('\n').filter((line) => /"level":(50|60)/.test(line));
     expect(failed).toEqual([]);
   });
+
+  it('keeps an idle connection open for longer than a load balancer would (Node closes it after 5 s by default)', async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const get = () =>
+      new Promise<{ status: number; reused: boolean }>((resolve, reject) => {
+        const req = request({ host: HOST, port, path: '/healthz', agent }, (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, reused: req.reusedSocket }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    try {
+      expect(await get()).toEqual({ status: 200, reused: false });
+      await new Promise((resolve) => setTimeout(resolve, 6_000));
+      expect(await get()).toEqual({ status: 200, reused: true });
+    } finally {
+      agent.destroy();
+    }
+  }, 15_000);
 
   it('answers /healthz with 200 "ok" and anything else with 404', async () => {
     const health = await fetch(`http://${HOST}:${port}/healthz`, { signal: AbortSignal.timeout(5_000) });
