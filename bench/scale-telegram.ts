@@ -45,10 +45,14 @@ export async function startFakeBotApi(onCall: CallListener): Promise<FakeBotApiS
         return reply(res, 400, '{"ok":false,"error_code":400,"description":"Bad Request: cannot parse JSON"}');
       }
       calls++;
-      // The fake answers before the listener runs: a reply's message id exists once the family may press on it.
-      const result = telegram.call(method, payload);
-      onCall(method, payload);
-      reply(res, 200, JSON.stringify({ ok: true, result }));
+      try {
+        // The fake answers before the listener runs: a reply's message id exists once the family may press on it.
+        const result = telegram.call(method, payload);
+        onCall(method, payload);
+        reply(res, 200, JSON.stringify({ ok: true, result }));
+      } catch {
+        if (!res.headersSent) res.writeHead(500).end(); // as before: a fault of the fake is a 500, not a crash of the load process
+      }
     });
   };
   const server = createServer(handle);
